@@ -1,0 +1,266 @@
+"""The autograd engine: graph nodes, ``Function.apply`` and the backward pass.
+
+Forward: every operation goes through ``Function.apply``, which runs the op's
+``forward`` and records, on a ``BackwardFunction`` node stored in the output's
+``grad_fn``, which nodes produced its inputs (``next_functions``).
+
+Backward: ``backward(grad_fn, grad_of_outputs)`` orders the nodes so that a
+node runs only after every path into it has delivered its gradient, then walks
+that order once.  Each ``BackwardFunction`` turns the gradient of its output
+into gradients of its inputs; each ``AccumulateGrad`` adds the gradient it
+receives into its leaf tensor's ``.grad``.
+
+The three kinds of parent (handout, Appendix A):
+    leaf that requires grad   -> its AccumulateGrad node (made once, kept in grad_fn)
+    non-leaf (requires grad)  -> its BackwardFunction (its grad_fn)
+    constant (no grad)        -> None
+"""
+import contextlib
+
+import numpy as np
+
+from mytorch import tensor
+
+
+# --------------------------------------------------------------------------- #
+# Graph recording switch (``mytorch.no_grad``)
+# --------------------------------------------------------------------------- #
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run a block without recording a graph (optimizer steps, evaluation).
+
+    >>> with no_grad():
+    ...     y = x * 2          # y.requires_grad is False, y.grad_fn is None
+    """
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled():
+    """True unless inside a ``no_grad()`` block."""
+    return _grad_enabled
+
+
+# --------------------------------------------------------------------------- #
+# Nodes
+# --------------------------------------------------------------------------- #
+class _EveryInput:
+    """``needs_input_grad`` of a ctx made by hand: every input needs its gradient."""
+
+    def __getitem__(self, index):
+        return True
+
+
+class ContextManager:
+    """What an op's forward leaves for its backward.
+
+    Tensors go through ``save_for_backward`` (so an in-place edit made before
+    backward is caught); anything else (shapes, axes, masks) is stored as a
+    plain attribute: ``ctx.axis = axis``.  ``needs_input_grad[i]`` says
+    whether forward argument i needs a gradient (Function.apply sets it).
+    """
+
+    needs_input_grad = _EveryInput()
+
+    def __init__(self):
+        self._saved = []
+
+    def save_for_backward(self, *args):
+        """Keep tensors for backward (no copy: an edit is detected instead)."""
+        for arg in args:
+            if not isinstance(arg, tensor.Tensor):
+                raise Exception("Got type {} of object {}. \nOnly Tensors should be saved in "
+                                "save_for_backward. For saving constants, just save directly "
+                                "as a new attribute.".format(type(arg), arg))
+            self._saved.append((arg, arg._version[0]))
+
+    @property
+    def saved_tensors(self):
+        """The saved tensors, checked against in-place edits since they were saved."""
+        for t, version in self._saved:
+            if t._version[0] != version:
+                raise RuntimeError(
+                    "a tensor of shape {} saved for backward was modified in place after the "
+                    "forward pass (version {} -> {}); its gradient would be wrong. Compute the "
+                    "new value out of place, or call backward() before editing it."
+                    .format(t.shape, version, t._version[0]))
+        return [t for t, _ in self._saved]
+
+
+class AccumulateGrad:
+    """Graph node of a leaf tensor that requires grad: adds gradients into ``.grad``."""
+
+    def __init__(self, tensor):
+        self.variable = tensor
+        self.next_functions = []
+        self.function_name = "AccumulateGrad"
+
+    @property
+    def shape(self):
+        return self.variable.shape
+
+    def apply(self, arg):
+        grad = arg.data if isinstance(arg, tensor.Tensor) else arg
+        if grad.shape != self.variable.shape:
+            raise ValueError("AccumulateGrad: gradient of shape {} for a leaf of shape {}"
+                             .format(grad.shape, self.variable.shape))
+        if self.variable.grad is None:
+            # Copy: the incoming array may be shared with other leaves or the caller.
+            self.variable.grad = tensor.Tensor(
+                grad.copy() if grad.dtype.kind == "f" else grad.astype(np.float64))
+        else:
+            self.variable.grad.data += grad
+
+
+class BackwardFunction:
+    """Graph node of an op's output: calls the op's ``backward`` with the saved ``ctx``."""
+
+    def __init__(self, cls):
+        self.ctx = ContextManager()
+        self._forward_cls = cls
+        self.next_functions = []
+        self.function_name = cls.__name__
+        self.shape = None          # shape of the op's output, set by Function.apply
+
+    def apply(self, *args):
+        if self.ctx is None:
+            raise RuntimeError(
+                "Trying to backward through {} a second time: its saved tensors were freed "
+                "by the first backward(). Pass retain_graph=True to the first call if you "
+                "need to call backward() on the same graph again.".format(self.function_name))
+        return self._forward_cls.backward(self.ctx, *args)
+
+
+def _node_of(value):
+    """The node a gradient for ``value`` should be sent to (Appendix A)."""
+    if not isinstance(value, tensor.Tensor) or not value.requires_grad:
+        return None
+    if value.is_leaf and value.grad_fn is None:
+        value.grad_fn = AccumulateGrad(value)
+    return value.grad_fn
+
+
+# --------------------------------------------------------------------------- #
+# Function
+# --------------------------------------------------------------------------- #
+class Function:
+    """Base class of every differentiable operation.
+
+    A subclass writes two static methods:
+        forward(ctx, *args)          -> output Tensor (args as passed to apply)
+        backward(ctx, grad_output)   -> one gradient per forward argument
+                                        (a Tensor, or None for arguments that
+                                        are not tensors or need no gradient)
+    and is used through ``Subclass.apply(*args)``, never by calling forward.
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("All subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("All subclasses must implement backward")
+
+    @classmethod
+    def apply(cls, *args):
+        """Run ``forward`` and, if any input requires grad, link the output into the graph."""
+        backward_function = BackwardFunction(cls)
+        needs = [_grad_enabled and isinstance(a, tensor.Tensor) and a.requires_grad
+                 for a in args]
+        backward_function.ctx.needs_input_grad = needs
+        output_tensor = cls.forward(backward_function.ctx, *args)
+        if not isinstance(output_tensor, tensor.Tensor):
+            raise TypeError("{}.forward must return a Tensor, got {}"
+                            .format(cls.__name__, type(output_tensor).__name__))
+        if True in needs:
+            backward_function.next_functions = [_node_of(a) for a in args]
+            backward_function.shape = output_tensor.data.shape
+            output_tensor.requires_grad = True
+            output_tensor.is_leaf = False
+            output_tensor.grad_fn = backward_function
+        return output_tensor
+
+
+# --------------------------------------------------------------------------- #
+# The backward pass
+# --------------------------------------------------------------------------- #
+def _topological_order(root):
+    """Nodes reachable from ``root``, each before every node it sends gradients to.
+
+    Iterative depth-first search (no recursion, so graph depth is unlimited);
+    each node is visited once, so the cost is linear in the graph's size.
+    """
+    post_order, seen = [], {root}
+    stack = [(root, iter(root.next_functions))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                stack.append((parent, iter(parent.next_functions)))
+                break
+        else:
+            stack.pop()
+            post_order.append(node)
+    post_order.reverse()
+    return post_order
+
+
+def _as_gradient_list(node, grads):
+    """Normalize what ``node``'s backward returned to a list of arrays (or None)."""
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != len(node.next_functions):
+        raise RuntimeError("{}.backward returned {} gradient(s), but its forward took {} "
+                           "argument(s): return one per argument (None for non-tensors)"
+                           .format(node.function_name, len(grads), len(node.next_functions)))
+    arrays = []
+    for i, g in enumerate(grads):
+        if isinstance(g, tensor.Tensor):
+            g = g.data
+        elif g is not None and not isinstance(g, np.ndarray):
+            raise TypeError("{}.backward returned a {} as gradient {}; return a Tensor or None"
+                            .format(node.function_name, type(g).__name__, i))
+        parent = node.next_functions[i]
+        if g is not None and parent is not None and g.shape != parent.shape:
+            raise ValueError("{}.backward returned a gradient of shape {} for input {}, whose "
+                             "shape is {}".format(node.function_name, g.shape, i, parent.shape))
+        arrays.append(g)
+    return arrays
+
+
+def backward(grad_fn, grad_of_outputs, retain_graph=False):
+    """Backpropagate ``grad_of_outputs`` (d final / d output of grad_fn) through the graph.
+
+    Visits every node once, in topological order, so each node's gradient is
+    the complete sum over all paths before it is passed on (the generalized
+    chain rule).  Unless ``retain_graph``, each node's saved tensors are freed
+    once it has run.
+    """
+    if grad_fn is None:
+        return
+    grad = grad_of_outputs.data if isinstance(grad_of_outputs, tensor.Tensor) else grad_of_outputs
+    pending = {grad_fn: grad}
+    for node in _topological_order(grad_fn):
+        grad = pending.pop(node, None)
+        if grad is None:                       # every path into it was a None gradient
+            continue
+        if isinstance(node, AccumulateGrad):
+            node.apply(grad)
+            continue
+        input_grads = _as_gradient_list(node, node.apply(tensor.Tensor(grad)))
+        if not retain_graph:
+            node.ctx = None
+        for parent, g in zip(node.next_functions, input_grads):
+            if parent is None or g is None:
+                continue
+            # Out of place: an op may hand the same array to several inputs.
+            pending[parent] = g if parent not in pending else pending[parent] + g

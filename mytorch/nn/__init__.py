@@ -1,0 +1,1 @@
+"""Layers, losses and the differentiable ops they are made of (import the modules directly)."""

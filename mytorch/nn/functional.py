@@ -1,0 +1,327 @@
+"""Differentiable operations: one ``Function`` subclass per op, forward beside backward.
+
+Every ``backward(ctx, grad_output)`` receives d(final)/d(output) as a Tensor and
+returns d(final)/d(input) for each forward argument, in order: a Tensor of the
+input's shape, or None for an argument that is not a tensor or whose gradient
+nobody asked for (``ctx.needs_input_grad``).  Gradients of broadcasting ops are
+summed back to their input's shape by ``unbroadcast``.
+"""
+import numpy as np
+
+from mytorch import tensor
+from mytorch.autograd_engine import Function
+
+
+# --------------------------------------------------------------------------- #
+# Shared mechanics
+# --------------------------------------------------------------------------- #
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the gradient of NumPy broadcasting.
+
+    Broadcasting prepends axes and stretches axes of size 1; each copy made
+    that way contributed to the output, so their gradients add up.
+
+    >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    leading = grad.ndim - len(shape)
+    stretched = tuple(leading + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[leading + i] != 1)
+    return grad.sum(axis=tuple(range(leading)) + stretched).reshape(shape)
+
+
+def _grads(*arrays):
+    """Wrap backward's arrays as Tensors, keeping None for 'no gradient'."""
+    return tuple(None if g is None else tensor.Tensor(g) for g in arrays)
+
+
+def _require_tensors(op, *args):
+    for arg in args:
+        if not isinstance(arg, tensor.Tensor):
+            raise TypeError("{} expects Tensors, got {}".format(
+                op, ", ".join(type(a).__name__ for a in args)))
+
+
+def _elementwise(op, ufunc, a, b):
+    """``ufunc(a.data, b.data)`` as a Tensor, with a clear error for shapes that don't broadcast."""
+    _require_tensors(op, a, b)
+    try:
+        return tensor.Tensor(ufunc(a.data, b.data))
+    except ValueError:
+        raise ValueError("{}: shapes {} and {} cannot be broadcast together"
+                         .format(op, a.shape, b.shape)) from None
+
+
+def _share_version(view, base):
+    """A view and its base are one storage: an edit to either must invalidate both."""
+    if np.may_share_memory(view.data, base.data):
+        view._version = base._version
+    return view
+
+
+# --------------------------------------------------------------------------- #
+# Elementwise arithmetic
+# --------------------------------------------------------------------------- #
+class Add(Function):
+    """a + b (broadcasting).  d/da = 1, d/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return _elementwise("Add", np.add, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g, (a_shape, b_shape) = grad_output.data, ctx.shapes
+        return _grads(unbroadcast(g, a_shape) if ctx.needs_input_grad[0] else None,
+                      unbroadcast(g, b_shape) if ctx.needs_input_grad[1] else None)
+
+
+class Sub(Function):
+    """a - b (broadcasting).  d/da = 1, d/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return _elementwise("Sub", np.subtract, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g, (a_shape, b_shape) = grad_output.data, ctx.shapes
+        return _grads(unbroadcast(g, a_shape) if ctx.needs_input_grad[0] else None,
+                      unbroadcast(-g, b_shape) if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """a * b, elementwise (broadcasting).  d/da = b, d/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _elementwise("Mul", np.multiply, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a, b), g = ctx.saved_tensors, grad_output.data
+        return _grads(unbroadcast(g * b.data, a.shape) if ctx.needs_input_grad[0] else None,
+                      unbroadcast(g * a.data, b.shape) if ctx.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """a / b, elementwise (broadcasting).  d/da = 1/b, d/db = -a/b**2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _elementwise("Div", np.true_divide, a, b)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a, b), g = ctx.saved_tensors, grad_output.data
+        return _grads(unbroadcast(g / b.data, a.shape) if ctx.needs_input_grad[0] else None,
+                      unbroadcast(-g * a.data / b.data ** 2, b.shape)
+                      if ctx.needs_input_grad[1] else None)
+
+
+class Neg(Function):
+    """-a.  d/da = -1."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("Neg", a)
+        return tensor.Tensor(-a.data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _grads(-grad_output.data)
+
+
+class Pow(Function):
+    """a ** p for a number p.  d/da = p * a**(p - 1)."""
+
+    @staticmethod
+    def forward(ctx, a, exponent):
+        _require_tensors("Pow", a)
+        if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.number)):
+            raise TypeError("Pow: the exponent must be a number, got {}"
+                            .format(type(exponent).__name__))
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return tensor.Tensor(np.power(a.data.astype(np.float64, copy=False), exponent))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a,), p = ctx.saved_tensors, ctx.exponent
+        return _grads(grad_output.data * p * np.power(a.data, p - 1.0), None)
+
+
+class Exp(Function):
+    """exp(a).  d/da = exp(a), the output itself."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("Exp", a)
+        out = tensor.Tensor(np.exp(a.data))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return _grads(grad_output.data * out.data)
+
+
+class Log(Function):
+    """Natural log.  d/da = 1/a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("Log", a)
+        ctx.save_for_backward(a)
+        return tensor.Tensor(np.log(a.data))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a,) = ctx.saved_tensors
+        return _grads(grad_output.data / a.data)
+
+
+# --------------------------------------------------------------------------- #
+# Shape and reduction ops
+# --------------------------------------------------------------------------- #
+class MatMul(Function):
+    """a @ b, as ``np.matmul`` (1-D operands and broadcast batch axes included).
+
+    For 2-D operands: d/da = grad @ b.T, d/db = a.T @ grad.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _require_tensors("MatMul", a, b)
+        ctx.save_for_backward(a, b)
+        try:
+            return tensor.Tensor(np.matmul(a.data, b.data))
+        except ValueError:
+            raise ValueError("MatMul: cannot multiply shapes {} @ {}: the inner dimensions "
+                             "must match".format(a.shape, b.shape)) from None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (a, b), g = ctx.saved_tensors, grad_output.data
+        A, B = a.data, b.data
+        # A 1-D operand acts as a row (a) or column (b) vector whose axis
+        # matmul drops from the output; put those axes back first.
+        if B.ndim == 1:
+            B, g = B[:, None], g[..., None]
+        if A.ndim == 1:
+            A, g = A[None, :], g[..., None, :]
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            grad_b = unbroadcast(np.swapaxes(A, -1, -2) @ g, B.shape).reshape(b.shape)
+        return _grads(grad_a, grad_b)
+
+
+class Transpose(Function):
+    """a.T (all axes reversed).  The gradient is transposed back."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("Transpose", a)
+        return _share_version(tensor.Tensor(a.data.T), a)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _grads(grad_output.data.T)
+
+
+class Reshape(Function):
+    """a.reshape(shape).  The gradient is reshaped back."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        _require_tensors("Reshape", a)
+        ctx.shape = a.shape
+        try:
+            return _share_version(tensor.Tensor(a.data.reshape(shape)), a)
+        except (ValueError, TypeError):
+            raise ValueError("Reshape: cannot reshape a tensor of shape {} ({} elements) into "
+                             "shape {}".format(a.shape, a.data.size, shape)) from None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _grads(grad_output.data.reshape(ctx.shape), None)
+
+
+class Sum(Function):
+    """a.sum(axis, keepdims).  Every summed element gets the output's gradient."""
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        _require_tensors("Sum", a)
+        ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
+        try:
+            return tensor.Tensor(np.sum(a.data, axis=axis, keepdims=keepdims))
+        except (ValueError, TypeError) as error:      # np.AxisError is a ValueError
+            raise ValueError("Sum: invalid axis {!r} for a tensor of shape {}: {}"
+                             .format(axis, a.shape, error)) from None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = grad_output.data
+        if ctx.axis is not None and not ctx.keepdims:
+            g = np.expand_dims(g, ctx.axis)
+        return _grads(np.broadcast_to(g, ctx.shape), None, None)
+
+
+# --------------------------------------------------------------------------- #
+# Activations
+# --------------------------------------------------------------------------- #
+class ReLU(Function):
+    """max(a, 0).  d/da = 1 where a > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("ReLU", a)
+        ctx.mask = a.data > 0
+        return tensor.Tensor(np.where(ctx.mask, a.data, 0.0))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _grads(grad_output.data * ctx.mask)
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-a)).  d/da = s * (1 - s), with s the output."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("Sigmoid", a)
+        out = tensor.Tensor(0.5 * (1.0 + np.tanh(0.5 * a.data)))   # no overflow for any a
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        s = out.data
+        return _grads(grad_output.data * s * (1.0 - s))
+
+
+class Tanh(Function):
+    """tanh(a).  d/da = 1 - t**2, with t the output."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _require_tensors("Tanh", a)
+        out = tensor.Tensor(np.tanh(a.data))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return _grads(grad_output.data * (1.0 - out.data ** 2))

@@ -1,0 +1,248 @@
+"""The Tensor: an ``np.ndarray`` plus what autograd needs to know about it."""
+import warnings
+
+import numpy as np
+
+from mytorch import autograd_engine
+import mytorch.nn.functional as F
+
+_NUMERIC_KINDS = "biuf"     # bool, signed int, unsigned int, float
+
+
+def _as_array(data):
+    """``data`` as a numeric ndarray (no copy if it already is one), else TypeError."""
+    if type(data) is np.ndarray and data.dtype.kind in _NUMERIC_KINDS:
+        return data                                      # the hot path
+    if isinstance(data, (np.generic, float, int)):          # 0-d results of NumPy ops
+        array = np.asarray(data)
+        if array.dtype.kind in _NUMERIC_KINDS:
+            return array
+    if isinstance(data, Tensor):
+        return data.data
+    try:
+        with warnings.catch_warnings():                  # NumPy 1.x warns on ragged lists
+            warnings.simplefilter("ignore")
+            array = np.asarray(data)
+    except (ValueError, TypeError) as error:             # ragged lists on NumPy >= 1.24
+        raise TypeError("Tensor data must be numeric and rectangular, got {!r}: {}"
+                        .format(_abbreviate(data), error)) from None
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError("Tensor data must be numbers (a number, a nested list of numbers or "
+                        "a numeric ndarray), got {} {!r} (NumPy dtype {})"
+                        .format(type(data).__name__, _abbreviate(data), array.dtype))
+    return array
+
+
+def _abbreviate(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _as_tensor(value):
+    """Operands of ``+ - * / @`` that are numbers or arrays become constant Tensors."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    >>> a = Tensor(1., requires_grad=True)
+    >>> b = Tensor(2.)
+    >>> e = a * b + a
+    >>> e.backward()
+    >>> a.grad                       # de/da = b + 1
+    tensor(3.)
+
+    Attributes (handout, Appendix A):
+        data           the np.ndarray (an ndarray passed in is used as is, not copied)
+        grad           a Tensor with d(final)/d(this), for leaves that require grad
+        grad_fn        this tensor's graph node (None for a constant)
+        requires_grad  whether gradients flow to this tensor
+        is_leaf        True unless an op that required grad produced this tensor
+        is_parameter   True for a network's trainable weights
+    """
+
+    # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__)
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, is_leaf=True, is_parameter=False):
+        if type(data) is not np.ndarray or data.dtype.kind not in _NUMERIC_KINDS:
+            data = _as_array(data)
+        if requires_grad and data.dtype.kind != "f":
+            data = data.astype(np.float64)               # gradients are real numbers
+        if is_parameter and not (requires_grad and is_leaf):
+            raise ValueError("a parameter must have requires_grad=True and is_leaf=True "
+                             "(handout, Appendix A.2)")
+        self._data = data
+        # In-place edits bump this; views share it.  ContextManager compares it to
+        # catch a saved tensor edited between forward and backward.
+        self._version = [0]
+        self.requires_grad = requires_grad
+        self.is_leaf = is_leaf
+        self.grad_fn = None
+        self.grad = None
+        self.is_parameter = is_parameter
+
+    # ------------------------------------------------------------------ #
+    # Data and basic attributes
+    # ------------------------------------------------------------------ #
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # `t.data -= x` lands here too, so in-place updates are versioned.
+        self._data = _as_array(value)
+        self._version[0] += 1
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def __len__(self):
+        return len(self._data)
+
+    def __str__(self):
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        if self.grad_fn is not None and not self.is_leaf:
+            return "tensor({}, grad_fn=<{}>)".format(body, self.grad_fn.function_name)
+        if self.requires_grad:
+            return "tensor({}, requires_grad=True)".format(body)
+        return "tensor({})".format(body)
+
+    __repr__ = __str__
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        return self._data.item()
+
+    def numpy(self):
+        """The underlying ndarray (shared, not copied)."""
+        return self._data
+
+    def copy(self):
+        """A new constant Tensor with a copy of the data (outside any graph)."""
+        return Tensor(self._data.copy())
+
+    def fill_(self, fill_value):
+        """Set every element to ``fill_value`` in place."""
+        self._data.fill(fill_value)
+        self._version[0] += 1
+        return self
+
+    # ------------------------------------------------------------------ #
+    # Constructors
+    # ------------------------------------------------------------------ #
+    @staticmethod
+    def zeros(*shape):
+        return Tensor(np.zeros(shape))
+
+    @staticmethod
+    def ones(*shape):
+        return Tensor(np.ones(shape))
+
+    @staticmethod
+    def arange(*interval):
+        return Tensor(np.arange(*interval))
+
+    @staticmethod
+    def randn(*shape):
+        return Tensor(np.random.normal(0, 1, shape))
+
+    @staticmethod
+    def empty(*shape):
+        return Tensor(np.empty(shape))
+
+    # ------------------------------------------------------------------ #
+    # Autograd
+    # ------------------------------------------------------------------ #
+    def backward(self, gradient=None, retain_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
+
+        The seed defaults to ones of this tensor's shape (for a scalar loss,
+        d loss / d loss = 1); pass ``gradient`` to seed with something else.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() called on a tensor that does not require grad "
+                               "(shape {}): no input of the ops that made it has "
+                               "requires_grad=True".format(self.shape))
+        if gradient is None:
+            seed = np.ones(self.shape)
+        else:
+            seed = _as_array(gradient).astype(np.float64, copy=False)
+            if seed.shape != self.shape:
+                raise ValueError("backward(): gradient of shape {} for a tensor of shape {}"
+                                 .format(seed.shape, self.shape))
+        autograd_engine.backward(autograd_engine._node_of(self), Tensor(seed),
+                                 retain_graph=retain_graph)
+
+    # ------------------------------------------------------------------ #
+    # Operators: each records one op of nn/functional.py
+    # ------------------------------------------------------------------ #
+    def __add__(self, other):
+        return F.Add.apply(self, _as_tensor(other))
+
+    def __radd__(self, other):
+        return F.Add.apply(_as_tensor(other), self)
+
+    def __sub__(self, other):
+        return F.Sub.apply(self, _as_tensor(other))
+
+    def __rsub__(self, other):
+        return F.Sub.apply(_as_tensor(other), self)
+
+    def __mul__(self, other):
+        return F.Mul.apply(self, _as_tensor(other))
+
+    def __rmul__(self, other):
+        return F.Mul.apply(_as_tensor(other), self)
+
+    def __truediv__(self, other):
+        return F.Div.apply(self, _as_tensor(other))
+
+    def __rtruediv__(self, other):
+        return F.Div.apply(_as_tensor(other), self)
+
+    def __neg__(self):
+        return F.Neg.apply(self)
+
+    def __pow__(self, exponent):
+        return F.Pow.apply(self, exponent)
+
+    def __matmul__(self, other):
+        return F.MatMul.apply(self, _as_tensor(other))
+
+    def __rmatmul__(self, other):
+        return F.MatMul.apply(_as_tensor(other), self)
+
+    def T(self):
+        """The transpose (axes reversed), as in the handout: ``x.T()``."""
+        return F.Transpose.apply(self)
+
+    def reshape(self, *shape):
+        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one dimension may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return F.Reshape.apply(self, shape)
+
+    def log(self):
+        return F.Log.apply(self)
+
+    def exp(self):
+        return F.Exp.apply(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return F.Sum.apply(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Sum divided by the number of summed elements (a composition, not an op)."""
+        total = self.sum(axis, keepdims)
+        return total / (self._data.size // max(total.data.size, 1))
+
+    def relu(self):
+        return F.ReLU.apply(self)
