@@ -325,3 +325,127 @@ class Tanh(Function):
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
         return _grads(grad_output.data * (1.0 - out.data ** 2))
+
+
+# --------------------------------------------------------------------------- #
+# Layers and losses with closed-form gradients (one node instead of a dozen)
+# --------------------------------------------------------------------------- #
+class Linear(Function):
+    """x @ weight.T + bias (torch.nn.functional.linear).
+
+    The same as ``x @ weight.T() + bias`` built from MatMul, Transpose and Add,
+    in one node: d/dx = grad @ W, d/dW = grad.T @ x, d/db = grad summed over rows.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        _require_tensors("Linear", x, weight, bias)
+        ctx.save_for_backward(x, weight)
+        return tensor.Tensor(x.data @ weight.data.T + bias.data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x, weight), g = ctx.saved_tensors, grad_output.data
+        needs = ctx.needs_input_grad
+        return _grads(g @ weight.data if needs[0] else None,
+                      g.T @ x.data if needs[1] else None,
+                      g.sum(axis=0) if needs[2] else None)
+
+
+class BatchNorm(Function):
+    """gamma * (x - mean) / sqrt(var + eps) + beta, per feature (column) of x (N, C).
+
+    ``mean`` and ``var`` are ndarrays.  With ``batch_statistics`` they are x's own
+    column mean and biased variance (training), so they depend on x and the
+    gradient flows through them too:
+        dx = gamma / (N * sqrt(var + eps)) * (N * g - sum(g) - xhat * sum(g * xhat))
+    Otherwise (evaluation, running statistics) they are constants:
+        dx = gamma * g / sqrt(var + eps).
+    """
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, mean, var, eps, batch_statistics):
+        _require_tensors("BatchNorm", x, gamma, beta)
+        inv_std = 1.0 / np.sqrt(var + eps)
+        x_hat = (x.data - mean) * inv_std
+        ctx.save_for_backward(gamma)
+        ctx.x_hat, ctx.inv_std, ctx.batch_statistics = x_hat, inv_std, batch_statistics
+        return tensor.Tensor(gamma.data * x_hat + beta.data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (gamma,), g = ctx.saved_tensors, grad_output.data
+        x_hat, needs = ctx.x_hat, ctx.needs_input_grad
+        grad_x = None
+        if needs[0]:
+            scale = gamma.data * ctx.inv_std
+            if ctx.batch_statistics:
+                n = g.shape[0]
+                grad_x = (scale / n) * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))
+            else:
+                grad_x = g * scale
+        return _grads(grad_x,
+                      (g * x_hat).sum(axis=0) if needs[1] else None,
+                      g.sum(axis=0) if needs[2] else None,
+                      None, None, None, None)
+
+
+class CrossEntropy(Function):
+    """Mean over the batch of -log softmax(logits)[n, labels[n]]; see ``cross_entropy``.
+
+    d/dlogits = (softmax(logits) - onehot(labels)) / N.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, labels):
+        x = logits.data
+        shifted = x - x.max(axis=1, keepdims=True)          # LogSumExp trick: exp <= 1
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        rows = np.arange(x.shape[0])
+        ctx.log_probs, ctx.rows, ctx.labels = log_probs, rows, labels
+        return tensor.Tensor(-log_probs[rows, labels].mean())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = np.exp(ctx.log_probs)
+        grad[ctx.rows, ctx.labels] -= 1.0
+        grad *= grad_output.data / grad.shape[0]
+        return _grads(grad, None)
+
+
+def cross_entropy(predicted, target):
+    """Cross-entropy loss: LogSoftmax then NLLLoss, averaged over the batch (Appendix B).
+
+    predicted: Tensor (N, C) of logits.  target: Tensor (or array) of N class
+    indices in [0, C).  Returns a scalar Tensor.
+
+    >>> loss = cross_entropy(Tensor([[2., 0.], [0., 2.]]), Tensor([0, 1]))
+    """
+    _require_tensors("cross_entropy", predicted)
+    labels = _class_indices(predicted, target)
+    return CrossEntropy.apply(predicted, labels)
+
+
+def _class_indices(predicted, target):
+    """``target`` as an int64 array of N labels in [0, C), or a ValueError/TypeError naming why not."""
+    if predicted.data.ndim != 2:
+        raise ValueError("cross_entropy expects logits of shape (N, C), got {}"
+                         .format(predicted.shape))
+    n, classes = predicted.shape
+    labels = np.asarray(target.data if isinstance(target, tensor.Tensor) else target)
+    if labels.shape != (n,):
+        raise ValueError("cross_entropy: got {} logits rows but labels of shape {}: expected "
+                         "one label per row, shape ({},)".format(n, labels.shape, n))
+    if labels.dtype.kind == "f":
+        fractional = labels[labels != np.round(labels)]
+        if fractional.size:
+            raise TypeError("cross_entropy: labels must be integer class indices, got {}"
+                            .format(fractional[:5].tolist()))
+    elif labels.dtype.kind not in "iu":
+        raise TypeError("cross_entropy: labels must be integer class indices, got dtype {}"
+                        .format(labels.dtype))
+    outside = labels[(labels < 0) | (labels >= classes)]
+    if outside.size:
+        raise ValueError("cross_entropy: labels must lie in [0, {}) for {} classes, got {}"
+                         .format(classes, classes, outside[:5].tolist()))
+    return labels.astype(np.int64, copy=False)

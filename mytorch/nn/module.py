@@ -1,0 +1,91 @@
+"""Module: the base class of layers, losses and models."""
+from mytorch.tensor import Tensor
+
+
+class Module:
+    """A layer or a model: holds parameters and submodules, and runs ``forward`` when called.
+
+    Assigning a parameter Tensor (``is_parameter=True``) or a Module to an
+    attribute registers it, so ``parameters()`` finds it:
+
+    >>> class Affine(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = Tensor([2.0], requires_grad=True, is_parameter=True)
+    ...     def forward(self, x):
+    ...         return x * self.w
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_submodules", {})
+        self.is_train = True
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("{}.__init__ must call super().__init__() before it sets "
+                                 "attributes".format(type(self).__name__))
+        self._parameters.pop(name, None)
+        self._submodules.pop(name, None)
+        if isinstance(value, Tensor) and value.is_parameter:
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._submodules[name] = value
+        object.__setattr__(self, name, value)
+
+    def add_module(self, name, module):
+        """Register ``module`` as a submodule under ``name``."""
+        setattr(self, name, module)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Tensor with is_parameter=True) under ``name``."""
+        if not (isinstance(param, Tensor) and param.is_parameter):
+            raise TypeError("register_parameter: {!r} is not a parameter Tensor".format(name))
+        setattr(self, name, param)
+
+    def parameters(self):
+        """Every parameter of this module and its submodules, in registration order, once each."""
+        params, seen = [], set()
+        for module in self._modules_in_order():
+            for param in module._parameters.values():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    params.append(param)
+        return params
+
+    def _modules_in_order(self):
+        """This module, then its submodules depth-first (iteratively: no recursion limit)."""
+        order, stack = [], [self]
+        while stack:
+            module = stack.pop()
+            order.append(module)
+            stack.extend(reversed(list(module._submodules.values())))
+        return order
+
+    def train(self):
+        """Training mode for this module and every submodule (BatchNorm uses batch statistics)."""
+        for module in self._modules_in_order():
+            module.is_train = True
+        return self
+
+    def eval(self):
+        """Evaluation mode for this module and every submodule (BatchNorm uses running statistics)."""
+        for module in self._modules_in_order():
+            module.is_train = False
+        return self
+
+    def forward(self, *args):
+        raise NotImplementedError("{} must implement forward".format(type(self).__name__))
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+
+def check_input(layer, x, features):
+    """Raise a clear error unless ``x`` is a Tensor of shape (N, features)."""
+    if not isinstance(x, Tensor):
+        raise TypeError("{} expects a Tensor, got {} (wrap data with Tensor(...))"
+                        .format(layer, type(x).__name__))
+    if x.data.ndim != 2 or x.shape[1] != features:
+        raise ValueError("{} expects input of shape (N, {}), got {}"
+                         .format(layer, features, x.shape))

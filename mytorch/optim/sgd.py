@@ -1,0 +1,35 @@
+"""SGD with momentum (handout 2.3 and 2.6)."""
+import numpy as np
+
+from mytorch.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum.
+
+    For each parameter W with gradient g (handout 2.6):
+        delta_k = momentum * delta_{k-1} - lr * g        (self.momentums)
+        W_k     = W_{k-1} + delta_k
+    With momentum 0 this is W_k = W_{k-1} - lr * g.  The update edits
+    ``.data`` in place, so it is not recorded in the graph and the
+    parameters stay leaves.
+    """
+
+    def __init__(self, params, lr=0.001, momentum=0.0):
+        super().__init__(params)
+        if not lr >= 0:
+            raise ValueError("SGD: lr must be >= 0, got {!r}".format(lr))
+        if not 0 <= momentum < 1:
+            raise ValueError("SGD: momentum must lie in [0, 1), got {!r}".format(momentum))
+        self.lr = lr
+        self.momentum = momentum
+        self.momentums = [np.zeros(param.shape) for param in self.params]
+
+    def step(self):
+        """Update every parameter that has a gradient; skip the others."""
+        for param, delta in zip(self.params, self.momentums):
+            if param.grad is None:
+                continue
+            delta *= self.momentum
+            delta -= self.lr * param.grad.data
+            param.data += delta
