@@ -300,7 +300,9 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
         _require_tensors("Sigmoid", a)
-        out = tensor.Tensor(0.5 * (1.0 + np.tanh(0.5 * a.data)))   # no overflow for any a
+        # exp of -|a| only: never overflows, and keeps full precision for a << 0.
+        e = np.exp(-np.abs(a.data))
+        out = tensor.Tensor(np.where(a.data >= 0, 1.0, e) / (1.0 + e))
         ctx.save_for_backward(out)
         return out
 

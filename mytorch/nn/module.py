@@ -25,13 +25,24 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError("{}.__init__ must call super().__init__() before it sets "
                                  "attributes".format(type(self).__name__))
-        self._parameters.pop(name, None)
-        self._submodules.pop(name, None)
-        if isinstance(value, Tensor) and value.is_parameter:
-            self._parameters[name] = value
+        is_parameter = isinstance(value, Tensor) and value.is_parameter
+        if not is_parameter:
+            self._parameters.pop(name, None)
+        if not isinstance(value, Module):
+            self._submodules.pop(name, None)
+        if is_parameter:
+            self._parameters[name] = value         # a replaced one keeps its place
         elif isinstance(value, Module):
             self._submodules[name] = value
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: explain the usual cause.
+        if name in ("_parameters", "_submodules", "is_train"):
+            raise AttributeError("{}.__init__ must call super().__init__() (the Module's {!r} "
+                                 "is missing)".format(type(self).__name__, name))
+        raise AttributeError("{!r} object has no attribute {!r}"
+                             .format(type(self).__name__, name))
 
     def add_module(self, name, module):
         """Register ``module`` as a submodule under ``name``."""
