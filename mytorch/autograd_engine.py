@@ -218,6 +218,11 @@ def _as_gradient_list(node, grads):
     """Normalize what ``node``'s backward returned to a list of arrays (or None)."""
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
+    # As in PyTorch, extra gradients may be returned if they are None (for
+    # optional forward arguments that the caller left at their defaults).
+    if len(grads) > len(node.next_functions) and \
+            all(g is None for g in grads[len(node.next_functions):]):
+        grads = grads[:len(node.next_functions)]
     if len(grads) != len(node.next_functions):
         raise RuntimeError("{}.backward returned {} gradient(s), but its forward took {} "
                            "argument(s): return one per argument (None for non-tensors)"

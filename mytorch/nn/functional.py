@@ -154,6 +154,8 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (a,), p = ctx.saved_tensors, ctx.exponent
+        if p == 0:                             # a**0 is constant (and 0 * 0**-1 is NaN)
+            return _grads(np.zeros(a.shape), None)
         return _grads(grad_output.data * p * np.power(a.data, p - 1.0), None)
 
 
