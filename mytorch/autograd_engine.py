@@ -104,7 +104,7 @@ class AccumulateGrad:
 
     @property
     def shape(self):
-        return self.variable.shape
+        return self.variable.data.shape
 
     def apply(self, arg):
         grad = arg.data if isinstance(arg, tensor.Tensor) else arg
@@ -173,16 +173,17 @@ class Function:
     def apply(cls, *args):
         """Run ``forward`` and, if any input requires grad, link the output into the graph."""
         backward_function = BackwardFunction(cls)
-        needs = [_grad_enabled and isinstance(a, tensor.Tensor) and a.requires_grad
-                 for a in args]
+        Tensor = tensor.Tensor
+        needs = [_grad_enabled and isinstance(a, Tensor) and a.requires_grad for a in args]
         backward_function.ctx.needs_input_grad = needs
         output_tensor = cls.forward(backward_function.ctx, *args)
-        if not isinstance(output_tensor, tensor.Tensor):
+        if not isinstance(output_tensor, Tensor):
             raise TypeError("{}.forward must return a Tensor, got {}"
                             .format(cls.__name__, type(output_tensor).__name__))
         if True in needs:
-            backward_function.next_functions = [_node_of(a) for a in args]
-            backward_function.shape = output_tensor.data.shape
+            backward_function.next_functions = [_node_of(a) if need else None
+                                                for a, need in zip(args, needs)]
+            backward_function.shape = output_tensor.shape
             output_tensor.requires_grad = True
             output_tensor.is_leaf = False
             output_tensor.grad_fn = backward_function
@@ -214,28 +215,34 @@ def _topological_order(root):
     return post_order
 
 
-def _as_gradient_list(node, grads):
-    """Normalize what ``node``'s backward returned to a list of arrays (or None)."""
-    if not isinstance(grads, (tuple, list)):
-        grads = (grads,)
-    # As in PyTorch, extra gradients may be returned if they are None (for
-    # optional forward arguments that the caller left at their defaults).
-    if len(grads) > len(node.next_functions) and \
-            all(g is None for g in grads[len(node.next_functions):]):
-        grads = grads[:len(node.next_functions)]
-    if len(grads) != len(node.next_functions):
-        raise RuntimeError("{}.backward returned {} gradient(s), but its forward took {} "
-                           "argument(s): return one per argument (None for non-tensors)"
-                           .format(node.function_name, len(grads), len(node.next_functions)))
+def _input_gradients(node, grads):
+    """What ``node``'s backward returned, checked: one array (or None) per forward argument.
+
+    A wrong count or a gradient whose shape differs from its input's is a bug in
+    that op's backward: say so here, naming it, rather than three ops later.
+    """
+    if type(grads) is not tuple:
+        grads = tuple(grads) if isinstance(grads, list) else (grads,)
+    parents = node.next_functions
+    if len(grads) != len(parents):
+        # As in PyTorch, surplus gradients are allowed if they are None (for
+        # optional forward arguments that the caller left at their defaults).
+        if len(grads) < len(parents) or any(g is not None for g in grads[len(parents):]):
+            raise RuntimeError("{}.backward returned {} gradient(s), but its forward took {} "
+                               "argument(s): return one per argument (None for non-tensors)"
+                               .format(node.function_name, len(grads), len(parents)))
     arrays = []
-    for i, g in enumerate(grads):
+    for i, parent in enumerate(parents):
+        g = grads[i]
+        if parent is None or g is None:
+            arrays.append(None)
+            continue
         if isinstance(g, tensor.Tensor):
             g = g.data
-        elif g is not None and not isinstance(g, np.ndarray):
+        elif not isinstance(g, np.ndarray):
             raise TypeError("{}.backward returned a {} as gradient {}; return a Tensor or None"
                             .format(node.function_name, type(g).__name__, i))
-        parent = node.next_functions[i]
-        if g is not None and parent is not None and g.shape != parent.shape:
+        if g.shape != parent.shape:
             raise ValueError("{}.backward returned a gradient of shape {} for input {}, whose "
                              "shape is {}".format(node.function_name, g.shape, i, parent.shape))
         arrays.append(g)
@@ -258,14 +265,13 @@ def backward(grad_fn, grad_of_outputs, retain_graph=False):
         grad = pending.pop(node, None)
         if grad is None:                       # every path into it was a None gradient
             continue
-        if isinstance(node, AccumulateGrad):
+        if type(node) is AccumulateGrad:
             node.apply(grad)
             continue
-        input_grads = _as_gradient_list(node, node.apply(tensor.Tensor(grad)))
+        input_grads = _input_gradients(node, node.apply(tensor.Tensor(grad)))
         if not retain_graph:
             node.ctx = None
         for parent, g in zip(node.next_functions, input_grads):
-            if parent is None or g is None:
-                continue
-            # Out of place: an op may hand the same array to several inputs.
-            pending[parent] = g if parent not in pending else pending[parent] + g
+            if g is not None:
+                # Out of place: an op may hand the same array to several inputs.
+                pending[parent] = g if parent not in pending else pending[parent] + g

@@ -39,17 +39,9 @@ class BatchNorm1d(Module):
 
     def forward(self, x):
         check_input(repr(self), x, self.num_features)
-        if not self.is_train:
-            return F.BatchNorm.apply(x, self.gamma, self.beta, self.running_mean.data,
-                                     self.running_var.data, self.eps, False)
-        n = x.shape[0]
-        if n < 2:
+        if self.is_train and x.shape[0] < 2:
             raise ValueError("{}: training needs more than one sample per batch to estimate a "
                              "variance, got input of shape {} (call model.eval() to use the "
                              "running statistics)".format(self, x.shape))
-        mean = x.data.mean(axis=0)
-        var = x.data.var(axis=0)                                  # biased: eq. (4)
-        m = self.momentum
-        self.running_mean.data = (1 - m) * self.running_mean.data + m * mean
-        self.running_var.data = (1 - m) * self.running_var.data + m * var * (n / (n - 1))
-        return F.BatchNorm.apply(x, self.gamma, self.beta, mean, var, self.eps, True)
+        return F.BatchNorm.apply(x, self.gamma, self.beta, self.running_mean, self.running_var,
+                                 self.is_train, self.momentum, self.eps)

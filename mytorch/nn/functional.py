@@ -289,7 +289,7 @@ class ReLU(Function):
     def forward(ctx, a):
         _require_tensors("ReLU", a)
         ctx.mask = a.data > 0
-        return tensor.Tensor(np.where(ctx.mask, a.data, 0.0))
+        return tensor.Tensor(np.maximum(a.data, 0.0))       # (NaN stays NaN: divergence shows)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -359,39 +359,48 @@ class Linear(Function):
 class BatchNorm(Function):
     """gamma * (x - mean) / sqrt(var + eps) + beta, per feature (column) of x (N, C).
 
-    ``mean`` and ``var`` are ndarrays.  With ``batch_statistics`` they are x's own
-    column mean and biased variance (training), so they depend on x and the
-    gradient flows through them too:
-        dx = gamma / (N * sqrt(var + eps)) * (N * g - sum(g) - xhat * sum(g * xhat))
-    Otherwise (evaluation, running statistics) they are constants:
-        dx = gamma * g / sqrt(var + eps).
+    Training: mean and the biased variance of x's columns (eqs. 3-6), which
+    depend on x, so the gradient flows through them too:
+        dx = gamma / (N * sqrt(var + eps)) * (N * g - sum(g) - x_hat * sum(g * x_hat))
+    and the running statistics (Tensors) move in place towards the batch mean
+    and the unbiased variance by ``momentum`` (eqs. 7-9, momentum = 1 - alpha).
+    Evaluation: the running statistics are constants:  dx = gamma * g / sqrt(var + eps).
     """
 
     @staticmethod
-    def forward(ctx, x, gamma, beta, mean, var, eps, batch_statistics):
-        _require_tensors("BatchNorm", x, gamma, beta)
+    def forward(ctx, x, gamma, beta, running_mean, running_var, training, momentum, eps):
+        _require_tensors("BatchNorm", x, gamma, beta, running_mean, running_var)
+        if training:
+            n = x.shape[0]
+            mean = x.data.sum(axis=0) / n             # sum / n: cheaper than np.mean for small x
+            centered = x.data - mean
+            var = (centered * centered).sum(axis=0) / n             # biased: eq. (4)
+            running_mean.data = (1 - momentum) * running_mean.data + momentum * mean
+            running_var.data = (1 - momentum) * running_var.data + momentum * var * (n / (n - 1))
+        else:
+            centered, var = x.data - running_mean.data, running_var.data
         inv_std = 1.0 / np.sqrt(var + eps)
-        x_hat = (x.data - mean) * inv_std
+        x_hat = centered * inv_std
         ctx.save_for_backward(gamma)
-        ctx.x_hat, ctx.inv_std, ctx.batch_statistics = x_hat, inv_std, batch_statistics
+        ctx.x_hat, ctx.inv_std, ctx.training = x_hat, inv_std, training
         return tensor.Tensor(gamma.data * x_hat + beta.data)
 
     @staticmethod
     def backward(ctx, grad_output):
-        (gamma,), g = ctx.saved_tensors, grad_output.data
-        x_hat, needs = ctx.x_hat, ctx.needs_input_grad
+        (gamma,), g, x_hat = ctx.saved_tensors, grad_output.data, ctx.x_hat
+        grad_beta = g.sum(axis=0)
+        grad_gamma = (g * x_hat).sum(axis=0)
         grad_x = None
-        if needs[0]:
+        if ctx.needs_input_grad[0]:
             scale = gamma.data * ctx.inv_std
-            if ctx.batch_statistics:
+            if ctx.training:
                 n = g.shape[0]
-                grad_x = (scale / n) * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))
+                grad_x = (scale / n) * (n * g - grad_beta - x_hat * grad_gamma)
             else:
                 grad_x = g * scale
-        return _grads(grad_x,
-                      (g * x_hat).sum(axis=0) if needs[1] else None,
-                      g.sum(axis=0) if needs[2] else None,
-                      None, None, None, None)
+        return _grads(grad_x, grad_gamma if ctx.needs_input_grad[1] else None,
+                      grad_beta if ctx.needs_input_grad[2] else None,
+                      None, None, None, None, None)
 
 
 class CrossEntropy(Function):
@@ -404,14 +413,16 @@ class CrossEntropy(Function):
     def forward(ctx, logits, labels):
         x = logits.data
         shifted = x - x.max(axis=1, keepdims=True)          # LogSumExp trick: exp <= 1
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        exps = np.exp(shifted)
+        sums = exps.sum(axis=1, keepdims=True)
         rows = np.arange(x.shape[0])
-        ctx.log_probs, ctx.rows, ctx.labels = log_probs, rows, labels
-        return tensor.Tensor(-log_probs[rows, labels].mean())
+        ctx.exps, ctx.sums, ctx.rows, ctx.labels = exps, sums, rows, labels
+        # -log softmax[n, label] = log(sum_c exp(shifted[n, c])) - shifted[n, label]
+        return tensor.Tensor((np.log(sums[:, 0]) - shifted[rows, labels]).mean())
 
     @staticmethod
     def backward(ctx, grad_output):
-        grad = np.exp(ctx.log_probs)
+        grad = ctx.exps / ctx.sums                           # softmax
         grad[ctx.rows, ctx.labels] -= 1.0
         grad *= grad_output.data / grad.shape[0]
         return _grads(grad, None)
@@ -445,11 +456,12 @@ def _class_indices(predicted, target):
         if fractional.size:
             raise TypeError("cross_entropy: labels must be integer class indices, got {}"
                             .format(fractional[:5].tolist()))
+        labels = labels.astype(np.int64)
     elif labels.dtype.kind not in "iu":
         raise TypeError("cross_entropy: labels must be integer class indices, got dtype {}"
                         .format(labels.dtype))
-    outside = labels[(labels < 0) | (labels >= classes)]
-    if outside.size:
+    if n and (labels.min() < 0 or labels.max() >= classes):
+        outside = labels[(labels < 0) | (labels >= classes)]
         raise ValueError("cross_entropy: labels must lie in [0, {}) for {} classes, got {}"
                          .format(classes, classes, outside[:5].tolist()))
-    return labels.astype(np.int64, copy=False)
+    return labels
