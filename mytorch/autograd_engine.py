@@ -71,6 +71,7 @@ class ContextManager:
 
     def __init__(self):
         self._saved = []
+        self._versions = []
 
     def save_for_backward(self, *args):
         """Keep tensors for backward (no copy: an edit is detected instead)."""
@@ -79,19 +80,20 @@ class ContextManager:
                 raise Exception("Got type {} of object {}. \nOnly Tensors should be saved in "
                                 "save_for_backward. For saving constants, just save directly "
                                 "as a new attribute.".format(type(arg), arg))
-            self._saved.append((arg, arg._version[0]))
+            self._saved.append(arg)
+            self._versions.append(arg._version[0])
 
     @property
     def saved_tensors(self):
         """The saved tensors, checked against in-place edits since they were saved."""
-        for t, version in self._saved:
+        for t, version in zip(self._saved, self._versions):
             if t._version[0] != version:
                 raise RuntimeError(
                     "a tensor of shape {} saved for backward was modified in place after the "
                     "forward pass (version {} -> {}); its gradient would be wrong. Compute the "
                     "new value out of place, or call backward() before editing it."
                     .format(t.shape, version, t._version[0]))
-        return [t for t, _ in self._saved]
+        return self._saved
 
 
 class AccumulateGrad:
@@ -108,15 +110,16 @@ class AccumulateGrad:
 
     def apply(self, arg):
         grad = arg.data if isinstance(arg, tensor.Tensor) else arg
-        if grad.shape != self.variable.shape:
+        variable = self.variable
+        if grad.shape != variable.data.shape:
             raise ValueError("AccumulateGrad: gradient of shape {} for a leaf of shape {}"
-                             .format(grad.shape, self.variable.shape))
-        if self.variable.grad is None:
+                             .format(grad.shape, variable.data.shape))
+        if variable.grad is None:
             # Copy: the incoming array may be shared with other leaves or the caller.
-            self.variable.grad = tensor.Tensor(
+            variable.grad = tensor.Tensor(
                 grad.copy() if grad.dtype.kind == "f" else grad.astype(np.float64))
         else:
-            self.variable.grad.data += grad
+            variable.grad.data += grad
 
 
 class BackwardFunction:
@@ -194,17 +197,18 @@ class Function:
 # The backward pass
 # --------------------------------------------------------------------------- #
 def _topological_order(root):
-    """Nodes reachable from ``root``, each before every node it sends gradients to.
+    """Op nodes reachable from ``root``, each before every node it sends gradients to.
 
     Iterative depth-first search (no recursion, so graph depth is unlimited);
     each node is visited once, so the cost is linear in the graph's size.
+    Leaves' AccumulateGrad nodes are left out: they take each gradient as it comes.
     """
     post_order, seen = [], {root}
     stack = [(root, iter(root.next_functions))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent is not None and parent not in seen:
+            if parent is not None and parent not in seen and type(parent) is not AccumulateGrad:
                 seen.add(parent)
                 stack.append((parent, iter(parent.next_functions)))
                 break
@@ -260,18 +264,24 @@ def backward(grad_fn, grad_of_outputs, retain_graph=False):
     if grad_fn is None:
         return
     grad = grad_of_outputs.data if isinstance(grad_of_outputs, tensor.Tensor) else grad_of_outputs
+    if type(grad_fn) is AccumulateGrad:                 # backward() called on a leaf
+        grad_fn.apply(grad)
+        return
     pending = {grad_fn: grad}
     for node in _topological_order(grad_fn):
         grad = pending.pop(node, None)
         if grad is None:                       # every path into it was a None gradient
             continue
-        if type(node) is AccumulateGrad:
-            node.apply(grad)
-            continue
         input_grads = _input_gradients(node, node.apply(tensor.Tensor(grad)))
         if not retain_graph:
             node.ctx = None
         for parent, g in zip(node.next_functions, input_grads):
-            if g is not None:
+            if g is None:
+                continue
+            if type(parent) is AccumulateGrad:
+                parent.apply(g)                # a leaf adds each contribution as it arrives
+            elif parent in pending:
                 # Out of place: an op may hand the same array to several inputs.
-                pending[parent] = g if parent not in pending else pending[parent] + g
+                pending[parent] = pending[parent] + g
+            else:
+                pending[parent] = g

@@ -93,7 +93,9 @@ class Tensor:
     @data.setter
     def data(self, value):
         # `t.data -= x` lands here too, so in-place updates are versioned.
-        self._data = _as_array(value)
+        if type(value) is not np.ndarray or value.dtype.kind not in _NUMERIC_KINDS:
+            value = _as_array(value)
+        self._data = value
         self._version[0] += 1
 
     @property

@@ -38,7 +38,7 @@ class BatchNorm1d(Module):
         return "BatchNorm1d({})".format(self.num_features)
 
     def forward(self, x):
-        check_input(repr(self), x, self.num_features)
+        check_input(self, x, self.num_features)
         if self.is_train and x.shape[0] < 2:
             raise ValueError("{}: training needs more than one sample per batch to estimate a "
                              "variance, got input of shape {} (call model.eval() to use the "

@@ -34,7 +34,7 @@ def unbroadcast(grad, shape):
 
 def _grads(*arrays):
     """Wrap backward's arrays as Tensors, keeping None for 'no gradient'."""
-    return tuple(None if g is None else tensor.Tensor(g) for g in arrays)
+    return tuple([None if g is None else tensor.Tensor(g) for g in arrays])
 
 
 def _require_tensors(op, *args):
@@ -418,7 +418,7 @@ class CrossEntropy(Function):
         rows = np.arange(x.shape[0])
         ctx.exps, ctx.sums, ctx.rows, ctx.labels = exps, sums, rows, labels
         # -log softmax[n, label] = log(sum_c exp(shifted[n, c])) - shifted[n, label]
-        return tensor.Tensor((np.log(sums[:, 0]) - shifted[rows, labels]).mean())
+        return tensor.Tensor((np.log(sums[:, 0]) - shifted[rows, labels]).sum() / x.shape[0])
 
     @staticmethod
     def backward(ctx, grad_output):

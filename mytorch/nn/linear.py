@@ -31,6 +31,6 @@ class Linear(Module):
         return "Linear({}, {})".format(self.in_features, self.out_features)
 
     def forward(self, x):
-        check_input(repr(self), x, self.in_features)
+        check_input(self, x, self.in_features)
         # One node for x @ weight.T() + bias: same values and gradients, less overhead.
         return F.Linear.apply(x, self.weight, self.bias)

@@ -93,7 +93,9 @@ class Module:
 
 
 def check_input(layer, x, features):
-    """Raise a clear error unless ``x`` is a Tensor of shape (N, features)."""
+    """Raise a clear error, naming ``layer``, unless ``x`` is a Tensor of shape (N, features)."""
+    if isinstance(x, Tensor) and x.data.ndim == 2 and x.shape[1] == features:
+        return
     if not isinstance(x, Tensor):
         raise TypeError("{} expects a Tensor, got {} (wrap data with Tensor(...))"
                         .format(layer, type(x).__name__))

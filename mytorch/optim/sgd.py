@@ -27,9 +27,10 @@ class SGD(Optimizer):
 
     def step(self):
         """Update every parameter that has a gradient; skip the others."""
+        lr, momentum = self.lr, self.momentum
         for param, delta in zip(self.params, self.momentums):
             if param.grad is None:
                 continue
-            delta *= self.momentum
-            delta -= self.lr * param.grad.data
-            param.data += delta
+            delta *= momentum
+            delta -= lr * param.grad.data
+            param.data += delta                # in place; the setter bumps the version
