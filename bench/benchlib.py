@@ -175,6 +175,15 @@ class Impl:
     """
     name = "?"
 
+    def step(self, batch):
+        """The step as a user writes it (MyTorch and PyTorch share this; NumPy overrides it)."""
+        x, y = batch
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.model(x), y)
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
 
 class MyTorchImpl(Impl):
     name = "mytorch"
@@ -204,14 +213,6 @@ class MyTorchImpl(Impl):
 
     def batch(self, x, y):
         return self.Tensor(x), self.Tensor(y)
-
-    def step(self, batch):
-        x, y = batch
-        self.optimizer.zero_grad()
-        loss = self.criterion(self.model(x), y)
-        loss.backward()
-        self.optimizer.step()
-        return loss
 
     def loss(self, value):
         return float(value.data)
@@ -321,14 +322,6 @@ class TorchImpl(Impl):
 
     def batch(self, x, y):
         return torch.from_numpy(x), torch.from_numpy(y)
-
-    def step(self, batch):
-        x, y = batch
-        self.optimizer.zero_grad()
-        loss = self.criterion(self.model(x), y)
-        loss.backward()
-        self.optimizer.step()
-        return loss
 
     def loss(self, value):
         return value.item()
