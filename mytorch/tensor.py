@@ -24,11 +24,11 @@ def _as_array(data):
             warnings.simplefilter("ignore")
             array = np.asarray(data)
     except (ValueError, TypeError) as error:             # ragged lists on NumPy >= 1.24
-        raise TypeError("Tensor data must be numeric and rectangular, got {!r}: {}"
+        raise TypeError("Tensor data must be numeric and rectangular, got {}: {}"
                         .format(_abbreviate(data), error)) from None
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError("Tensor data must be numbers (a number, a nested list of numbers or "
-                        "a numeric ndarray), got {} {!r} (NumPy dtype {})"
+                        "a numeric ndarray), got {} {} (NumPy dtype {})"
                         .format(type(data).__name__, _abbreviate(data), array.dtype))
     return array
 
