@@ -43,6 +43,12 @@ def report(samples, clock):
         ratio, paired = ratios(samples, "torch", "mytorch")
         print("  torch/mytorch = {:.3f} [{:.3f}]   target >= {}: {}".format(
             ratio, paired, TARGET_VS_TORCH, benchlib.verdict(ratio, TARGET_VS_TORCH, True)))
+        # An engine built on NumPy does at least the floor's work, so torch/numpy bounds
+        # torch/mytorch from above; the torch target then caps mytorch/numpy.
+        ceiling, paired = ratios(samples, "torch", "numpy")
+        print("  torch/numpy   = {:.3f} [{:.3f}]   the most torch/mytorch can be here; "
+              "torch/mytorch >= {} needs mytorch/numpy <= {:.3f}".format(
+                  ceiling, paired, TARGET_VS_TORCH, ceiling / TARGET_VS_TORCH))
     else:
         print("  torch/mytorch = n/a   ({})".format(benchlib.TORCH_MISSING))
 
