@@ -106,20 +106,33 @@ class AccumulateGrad:
 
     @property
     def shape(self):
-        return self.variable.data.shape
+        return self.variable._data.shape
 
     def apply(self, arg):
+        """Add ``arg`` (a Tensor or an array) into the leaf's ``.grad``."""
         grad = arg.data if isinstance(arg, tensor.Tensor) else arg
-        variable = self.variable
-        if grad.shape != variable.data.shape:
+        if grad.shape != self.shape:
             raise ValueError("AccumulateGrad: gradient of shape {} for a leaf of shape {}"
-                             .format(grad.shape, variable.data.shape))
+                             .format(grad.shape, self.shape))
+        self._accumulate(grad, shared=True)
+
+    def _accumulate(self, grad, shared):
+        """``apply`` for the engine, which has checked the shape and says whether anything
+        but this leaf may hold ``grad``.
+
+        The first gradient becomes ``.grad``: the array itself unless it is shared (then a
+        copy, so that editing one cannot change the other).  Later ones are added out of
+        place, so the engine never writes into an array that another node may still read.
+        """
+        variable = self.variable
         if variable.grad is None:
-            # Copy: the incoming array may be shared with other leaves or the caller.
-            variable.grad = tensor.Tensor(
-                grad.copy() if grad.dtype.kind == "f" else grad.astype(np.float64))
+            if grad.dtype.kind != "f":
+                grad = grad.astype(np.float64)
+            elif shared:
+                grad = grad.copy()
+            variable.grad = tensor.Tensor(grad)
         else:
-            variable.grad.data += grad
+            variable.grad.data = variable.grad.data + grad
 
 
 class BackwardFunction:
@@ -177,15 +190,21 @@ class Function:
         """Run ``forward`` and, if any input requires grad, link the output into the graph."""
         backward_function = BackwardFunction(cls)
         Tensor = tensor.Tensor
-        needs = [_grad_enabled and isinstance(a, Tensor) and a.requires_grad for a in args]
+        needs, parents = [], []                # per argument: needs a gradient? its node
+        for arg in args:
+            if _grad_enabled and isinstance(arg, Tensor) and arg.requires_grad:
+                needs.append(True)
+                parents.append(arg.grad_fn if arg.grad_fn is not None else _node_of(arg))
+            else:
+                needs.append(False)
+                parents.append(None)
         backward_function.ctx.needs_input_grad = needs
         output_tensor = cls.forward(backward_function.ctx, *args)
         if not isinstance(output_tensor, Tensor):
             raise TypeError("{}.forward must return a Tensor, got {}"
                             .format(cls.__name__, type(output_tensor).__name__))
         if True in needs:
-            backward_function.next_functions = [_node_of(a) if need else None
-                                                for a, need in zip(args, needs)]
+            backward_function.next_functions = parents
             backward_function.shape = output_tensor.shape
             output_tensor.requires_grad = True
             output_tensor.is_leaf = False
@@ -219,38 +238,35 @@ def _topological_order(root):
     return post_order
 
 
-def _input_gradients(node, grads):
-    """What ``node``'s backward returned, checked: one array (or None) per forward argument.
+def _one_per_input(node, grads):
+    """What ``node``'s backward returned, as a tuple with one entry per forward argument.
 
-    A wrong count or a gradient whose shape differs from its input's is a bug in
-    that op's backward: say so here, naming it, rather than three ops later.
+    A wrong count is a bug in that op's backward: say so here, naming it, rather
+    than three ops later.  As in PyTorch, surplus trailing Nones are allowed (for
+    optional forward arguments that the caller left at their defaults).
     """
     if type(grads) is not tuple:
         grads = tuple(grads) if isinstance(grads, list) else (grads,)
-    parents = node.next_functions
-    if len(grads) != len(parents):
-        # As in PyTorch, surplus gradients are allowed if they are None (for
-        # optional forward arguments that the caller left at their defaults).
-        if len(grads) < len(parents) or any(g is not None for g in grads[len(parents):]):
-            raise RuntimeError("{}.backward returned {} gradient(s), but its forward took {} "
-                               "argument(s): return one per argument (None for non-tensors)"
-                               .format(node.function_name, len(grads), len(parents)))
-    arrays = []
-    for i, parent in enumerate(parents):
-        g = grads[i]
-        if parent is None or g is None:
-            arrays.append(None)
-            continue
-        if isinstance(g, tensor.Tensor):
-            g = g.data
-        elif not isinstance(g, np.ndarray):
-            raise TypeError("{}.backward returned a {} as gradient {}; return a Tensor or None"
-                            .format(node.function_name, type(g).__name__, i))
-        if g.shape != parent.shape:
-            raise ValueError("{}.backward returned a gradient of shape {} for input {}, whose "
-                             "shape is {}".format(node.function_name, g.shape, i, parent.shape))
-        arrays.append(g)
-    return arrays
+    count = len(node.next_functions)
+    if len(grads) < count or any(g is not None for g in grads[count:]):
+        raise RuntimeError("{}.backward returned {} gradient(s), but its forward took {} "
+                           "argument(s): return one per argument (None for non-tensors)"
+                           .format(node.function_name, len(grads), count))
+    return grads
+
+
+def _gradient_array(node, index, grad):
+    """Gradient ``index`` returned by ``node``'s backward, as an array of its input's shape."""
+    if isinstance(grad, tensor.Tensor):
+        grad = grad.data
+    elif not isinstance(grad, np.ndarray):
+        raise TypeError("{}.backward returned a {} as gradient {}; return a Tensor or None"
+                        .format(node.function_name, type(grad).__name__, index))
+    expected = node.next_functions[index].shape
+    if grad.shape != expected:
+        raise ValueError("{}.backward returned a gradient of shape {} for input {}, whose "
+                         "shape is {}".format(node.function_name, grad.shape, index, expected))
+    return grad
 
 
 def backward(grad_fn, grad_of_outputs, retain_graph=False):
@@ -260,6 +276,10 @@ def backward(grad_fn, grad_of_outputs, retain_graph=False):
     the complete sum over all paths before it is passed on (the generalized
     chain rule).  Unless ``retain_graph``, each node's saved tensors are freed
     once it has run.
+
+    Gradient arrays flow between nodes without copies, and the engine never
+    writes into one (sums are out of place), so an op's backward may hand the
+    same array to several inputs; it must not edit its ``grad_output`` in place.
     """
     if grad_fn is None:
         return
@@ -267,21 +287,36 @@ def backward(grad_fn, grad_of_outputs, retain_graph=False):
     if type(grad_fn) is AccumulateGrad:                 # backward() called on a leaf
         grad_fn.apply(grad)
         return
-    pending = {grad_fn: grad}
+    Tensor = tensor.Tensor
+    pending = {grad_fn: grad}                  # op node -> sum of the gradients it received
+    # ids of the arrays that something besides one leaf may hold: the caller's seed and
+    # every gradient already passed on.  A leaf keeps any other array as its .grad.
+    passed_on = {id(grad)}
     for node in _topological_order(grad_fn):
         grad = pending.pop(node, None)
         if grad is None:                       # every path into it was a None gradient
             continue
-        input_grads = _input_gradients(node, node.apply(tensor.Tensor(grad)))
+        grads = node.apply(Tensor(grad))
         if not retain_graph:
             node.ctx = None
-        for parent, g in zip(node.next_functions, input_grads):
-            if g is None:
+        parents = node.next_functions
+        if type(grads) is not tuple or len(grads) != len(parents):
+            grads = _one_per_input(node, grads)
+        for index, parent in enumerate(parents):
+            g = grads[index]
+            if parent is None or g is None:
                 continue
+            if type(g) is Tensor and g._data.shape == parent.shape:
+                g = g._data                    # the usual case, checked
+            else:
+                g = _gradient_array(node, index, g)
             if type(parent) is AccumulateGrad:
-                parent.apply(g)                # a leaf adds each contribution as it arrives
+                # A leaf adds each contribution as it arrives.  Views, read-only arrays and
+                # arrays a retained graph may return again count as shared too.
+                parent._accumulate(g, shared=id(g) in passed_on or retain_graph
+                                   or g.base is not None or not g.flags.writeable)
             elif parent in pending:
-                # Out of place: an op may hand the same array to several inputs.
                 pending[parent] = pending[parent] + g
             else:
                 pending[parent] = g
+            passed_on.add(id(g))

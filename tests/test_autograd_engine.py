@@ -71,6 +71,66 @@ def test_leaves_receiving_the_same_gradient_do_not_share_grad_arrays():
     np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
 
 
+class SameArrayTwice(Function):
+    """a + b whose backward hands one fresh array (or a view of it) to both inputs."""
+    returned = []
+
+    @staticmethod
+    def forward(ctx, a, b, second_is_view=False):
+        ctx.second_is_view = second_is_view
+        return Tensor(a.data + b.data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        fresh = grad_output.data * 1.0
+        SameArrayTwice.returned = [fresh]
+        return Tensor(fresh), Tensor(fresh.view() if ctx.second_is_view else fresh), None
+
+
+@pytest.mark.parametrize("second_is_view", [False, True])
+def test_one_fresh_array_for_two_leaves_becomes_two_grads(second_is_view):
+    a = Tensor(np.zeros(3), requires_grad=True)
+    b = Tensor(np.zeros(3), requires_grad=True)
+    SameArrayTwice.apply(a, b, second_is_view).sum().backward()
+    a.grad.data *= 2                         # an in-place edit of one leaf's gradient...
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 1.0])      # ...leaves the other alone
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+
+
+def test_unshared_first_gradient_is_kept_without_a_copy():
+    a = Tensor(np.zeros(3), requires_grad=True)
+    SameArrayTwice.apply(a, Tensor(np.zeros(3))).sum().backward()    # b needs no gradient
+    assert a.grad.data is SameArrayTwice.returned[0]
+
+
+def test_read_only_gradient_is_copied_into_a_writable_grad():
+    class Broadcasting(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return Tensor(a.data * 1.0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return Tensor(np.broadcast_to(grad_output.data.sum(), (3,)))   # a read-only view
+
+    a = Tensor(np.zeros(3), requires_grad=True)
+    Broadcasting.apply(a).sum().backward()
+    a.grad.data *= 2
+    np.testing.assert_array_equal(a.grad.data, [6.0, 6.0, 6.0])
+
+
+def test_array_kept_by_a_leaf_and_queued_for_a_node_is_not_overwritten():
+    # SameArrayTwice hands one array to the leaf x (which keeps it as x.grad) and to the
+    # node v = x * 3 + x * 5, whose Add passes it on to both products.  Each product then
+    # sends x a contribution; had the first been added into x.grad in place, the second
+    # product would read 1 + 5 (or 1 + 3) instead of 1.
+    x = Tensor(np.zeros(2), requires_grad=True)
+    v = x * 3 + x * 5
+    SameArrayTwice.apply(x, v).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [9.0, 9.0])      # 1 + 3 + 5
+
+
 def test_backward_function_node_interface():
     node = BackwardFunction(F.Mul)
     assert isinstance(node.ctx, ContextManager)
