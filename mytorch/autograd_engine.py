@@ -220,14 +220,15 @@ def _topological_order(root):
 
     Iterative depth-first search (no recursion, so graph depth is unlimited);
     each node is visited once, so the cost is linear in the graph's size.
-    Leaves' AccumulateGrad nodes are left out: they take each gradient as it comes.
+    Leaves' AccumulateGrad nodes (and None, for constants) are left out: leaves take
+    each gradient as it comes.
     """
     post_order, seen = [], {root}
     stack = [(root, iter(root.next_functions))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent is not None and parent not in seen and type(parent) is not AccumulateGrad:
+            if type(parent) is BackwardFunction and parent not in seen:
                 seen.add(parent)
                 stack.append((parent, iter(parent.next_functions)))
                 break

@@ -65,23 +65,28 @@ class Tensor:
     # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__)
     __array_ufunc__ = None
 
+    # What most tensors keep: an instance sets its own only when it changes (a step
+    # makes ~25 Tensors, mostly gradients and op outputs, so unset attributes pay).
+    grad_fn = None
+    grad = None
+    is_parameter = False
+
     def __init__(self, data, requires_grad=False, is_leaf=True, is_parameter=False):
         if type(data) is not np.ndarray or data.dtype.kind not in _NUMERIC_KINDS:
             data = _as_array(data)
         if requires_grad and data.dtype.kind != "f":
             data = data.astype(np.float64)               # gradients are real numbers
-        if is_parameter and not (requires_grad and is_leaf):
-            raise ValueError("a parameter must have requires_grad=True and is_leaf=True "
-                             "(handout, Appendix A.2)")
+        if is_parameter:
+            if not (requires_grad and is_leaf):
+                raise ValueError("a parameter must have requires_grad=True and is_leaf=True "
+                                 "(handout, Appendix A.2)")
+            self.is_parameter = True
         self._data = data
         # In-place edits bump this; views share it.  ContextManager compares it to
         # catch a saved tensor edited between forward and backward.
         self._version = [0]
         self.requires_grad = requires_grad
         self.is_leaf = is_leaf
-        self.grad_fn = None
-        self.grad = None
-        self.is_parameter = is_parameter
 
     # ------------------------------------------------------------------ #
     # Data and basic attributes
@@ -180,8 +185,7 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError("backward(): gradient of shape {} for a tensor of shape {}"
                                  .format(seed.shape, self.shape))
-        autograd_engine.backward(autograd_engine._node_of(self), Tensor(seed),
-                                 retain_graph=retain_graph)
+        autograd_engine.backward(autograd_engine._node_of(self), seed, retain_graph=retain_graph)
 
     # ------------------------------------------------------------------ #
     # Operators: each records one op of nn/functional.py

@@ -418,7 +418,8 @@ class CrossEntropy(Function):
         rows = np.arange(x.shape[0])
         ctx.exps, ctx.sums, ctx.rows, ctx.labels = exps, sums, rows, labels
         # -log softmax[n, label] = log(sum_c exp(shifted[n, c])) - shifted[n, label]
-        return tensor.Tensor((np.log(sums[:, 0]) - shifted[rows, labels]).sum() / x.shape[0])
+        loss = (np.log(sums[:, 0]) - shifted[rows, labels]).sum() / x.shape[0]
+        return tensor.Tensor(np.asarray(loss))                # a 0-d array, not a NumPy scalar
 
     @staticmethod
     def backward(ctx, grad_output):
