@@ -425,7 +425,7 @@ class CrossEntropy(Function):
     def backward(ctx, grad_output):
         grad = ctx.exps / ctx.sums                           # softmax
         grad[ctx.rows, ctx.labels] -= 1.0
-        grad *= grad_output.data / grad.shape[0]
+        grad *= float(grad_output.data) / grad.shape[0]     # the loss is a scalar
         return _grads(grad, None)
 
 
