@@ -387,6 +387,19 @@ def time_steps(impl, batches, steps):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def step_runners(classes, weights, warmup=30):
+    """{name: fn(steps) -> (wall s, CPU s)}: each implementation from ``weights``, stepping
+    over 10 prepared synthetic batches, warmed up; ready for ``interleaved``."""
+    runners = {}
+    for cls in classes:
+        impl = cls(weights)
+        prepared = [impl.batch(x, y) for x, y in synthetic_batches(10, seed=1)]
+        time_steps(impl, prepared, warmup)
+        runners[impl.name] = (lambda impl, prepared:
+                              lambda steps: time_steps(impl, prepared, steps))(impl, prepared)
+    return runners
+
+
 def interleaved(runners, rounds, steps):
     """{"wall": {name: [us per step, one per round]}, "cpu": {...}}.
 

@@ -138,13 +138,7 @@ def main():
     _, largest = benchlib.check_same_math([cls(weights) for cls in classes],
                                           benchlib.synthetic_batches(3, seed=2))
     print("same math: 3 steps agree within {:.1e}".format(largest))
-    runners = {}
-    for cls in classes:
-        impl = cls(weights)
-        prepared = [impl.batch(x, y) for x, y in benchlib.synthetic_batches(10, seed=1)]
-        benchlib.time_steps(impl, prepared, 30)                  # warm-up
-        runners[impl.name] = (lambda impl, prepared:
-                              lambda steps: benchlib.time_steps(impl, prepared, steps))(impl, prepared)
+    runners = benchlib.step_runners(classes, weights)
     samples = benchlib.interleaved(runners, args.rounds, args.steps)["cpu"]
     floor = benchlib.median(samples["numpy"])
     print("\n{} rounds x {} steps, CPU time, us per step (median; per-round ratio median):"

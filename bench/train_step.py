@@ -75,13 +75,7 @@ def main():
     for name, values in losses.items():
         print("  {:8s} {}".format(name, "  ".join("{:.12f}".format(v) for v in values)))
 
-    runners = {}
-    for cls in classes:
-        impl = cls(weights)
-        prepared = [impl.batch(x, y) for x, y in benchlib.synthetic_batches(10, seed=1)]
-        benchlib.time_steps(impl, prepared, 30)                  # warm-up
-        runners[impl.name] = (lambda impl, prepared:
-                              lambda steps: benchlib.time_steps(impl, prepared, steps))(impl, prepared)
+    runners = benchlib.step_runners(classes, weights)
     samples = benchlib.interleaved(runners, args.rounds, args.steps)
 
     print("\n{} rounds x {} steps per implementation, batch {}, float64".format(
