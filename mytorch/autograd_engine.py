@@ -189,8 +189,14 @@ class Function:
     def apply(cls, *args):
         """Run ``forward`` and, if any input requires grad, link the output into the graph."""
         backward_function = BackwardFunction(cls)
+        output_tensor = cls.forward(backward_function.ctx, *args)
         Tensor = tensor.Tensor
-        needs, parents = [], []                # per argument: needs a gradient? its node
+        if not isinstance(output_tensor, Tensor):
+            raise TypeError("{}.forward must return a Tensor, got {}"
+                            .format(cls.__name__, type(output_tensor).__name__))
+        # Each input's node (Appendix A), and whether it needs a gradient: backward
+        # reads ctx.needs_input_grad to skip the gradients nobody asked for.
+        needs, parents = [], []
         for arg in args:
             if _grad_enabled and isinstance(arg, Tensor) and arg.requires_grad:
                 needs.append(True)
@@ -198,12 +204,8 @@ class Function:
             else:
                 needs.append(False)
                 parents.append(None)
-        backward_function.ctx.needs_input_grad = needs
-        output_tensor = cls.forward(backward_function.ctx, *args)
-        if not isinstance(output_tensor, Tensor):
-            raise TypeError("{}.forward must return a Tensor, got {}"
-                            .format(cls.__name__, type(output_tensor).__name__))
         if True in needs:
+            backward_function.ctx.needs_input_grad = needs
             backward_function.next_functions = parents
             backward_function.shape = output_tensor.shape
             output_tensor.requires_grad = True

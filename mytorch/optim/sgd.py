@@ -10,8 +10,8 @@ class SGD(Optimizer):
     For each parameter W with gradient g (handout 2.6):
         delta_k = momentum * delta_{k-1} - lr * g        (self.momentums)
         W_k     = W_{k-1} + delta_k
-    With momentum 0 this is W_k = W_{k-1} - lr * g.  The update edits
-    ``.data`` in place, so it is not recorded in the graph and the
+    With momentum 0 this is W_k = W_{k-1} - lr * g (handout 2.3).  The update
+    edits ``.data`` in place, so it is not recorded in the graph and the
     parameters stay leaves.
     """
 
@@ -26,11 +26,18 @@ class SGD(Optimizer):
         self.momentums = [np.zeros(param.shape) for param in self.params]
 
     def step(self):
-        """Update every parameter that has a gradient; skip the others."""
-        lr, momentum = self.lr, self.momentum
+        """Update every parameter that has a gradient (handout 2.3); skip the others."""
         for param, delta in zip(self.params, self.momentums):
             if param.grad is None:
                 continue
-            delta *= momentum
-            delta -= lr * param.grad.data
-            param.data += delta                # in place; the setter bumps the version
+            if self.momentum:
+                self.momentum_step(param, delta)
+            else:
+                param.data -= self.lr * param.grad.data   # in place: the setter bumps the version
+
+    def momentum_step(self, param, delta):
+        """One momentum update of ``param`` (handout 2.6), in place:
+        delta = momentum * delta - lr * grad, then W = W + delta."""
+        delta *= self.momentum
+        delta -= self.lr * param.grad.data
+        param.data += delta
