@@ -1,17 +1,17 @@
-"""What the autograder's tests share: comparisons with clear messages, fixtures, time limits.
+"""What the autograder's tests share: comparisons that explain themselves, and fixtures.
 
 A test calls ``assert_close(got, expected, "what it is")``; when the values
 differ it raises ``CheckFailure`` (an AssertionError, so pytest reports it too)
-whose message names the value, the shapes, the largest difference and where it
-is.  ``to_array`` turns whatever the student's code returned (a Tensor, an
-ndarray, a number) into an ndarray.  ``fixture("mlp", "sgd")`` reads the
-expected values that make_fixtures.py computed with PyTorch.
+whose message names the value, the shapes, the first differing element, the
+largest difference, and a pattern when every element shows one ("the sign is
+flipped", "5 times too large: summed instead of averaged over the batch of 5",
+"the transpose", "the other input's gradient", ...).  ``to_array`` turns
+whatever the student's code returned (a Tensor, an ndarray, a number) into an
+ndarray.  ``fixture("mlp", "sgd")`` reads the expected values that
+make_fixtures.py computed with PyTorch.  ``@builds_on("2.1")`` marks a
+whole-model test that counts only when problem 2.1 passes.
 """
-import contextlib
-import io
 import os
-import signal
-import threading
 import traceback
 from pathlib import Path
 
@@ -27,6 +27,8 @@ FIXTURE_DIR = AUTOGRADER_DIR / "hw1_autograder" / "fixtures"
 RTOL, ATOL = 1e-9, 1e-11
 # One elementwise operation: any correct formula is within a few ulps.
 EXACT_RTOL, EXACT_ATOL = 1e-12, 1e-14
+# A pattern is named only when it holds for every element to this relative precision.
+PATTERN_RTOL = 1e-6
 
 
 class CheckFailure(AssertionError):
@@ -39,13 +41,23 @@ def check(condition, message):
         raise CheckFailure(message)
 
 
+def builds_on(*problems):
+    """Mark a whole-model test: it also runs these problems' code, so it counts only
+    when they pass (otherwise the report says "not graded" and it costs nothing)."""
+    def mark(test):
+        test.builds_on = problems
+        return test
+    return mark
+
+
 # --------------------------------------------------------------------------- #
 # Values
 # --------------------------------------------------------------------------- #
 def to_array(value, name="value"):
     """``value`` (a Tensor, ndarray or number) as an ndarray; CheckFailure for anything else."""
     if value is None:
-        raise CheckFailure("{}: got None".format(name))
+        raise CheckFailure("{}: got None{}".format(name, ": no gradient arrived for it"
+                                                   if "grad" in name else ""))
     data = value
     if not isinstance(value, (np.ndarray, np.generic, int, float)) and hasattr(value, "data"):
         data = value.data                                  # a Tensor
@@ -57,39 +69,108 @@ def to_array(value, name="value"):
                        .format(name, type(value).__name__, _abbreviate(value)))
 
 
-def assert_close(got, expected, name, rtol=RTOL, atol=ATOL, scalar=False):
+def assert_close(got, expected, name, rtol=RTOL, atol=ATOL, scalar=False, batch=None,
+                 alternatives=()):
     """Check ``got`` against ``expected`` elementwise: |got - expected| <= atol + rtol * |expected|.
 
     ``scalar=True`` accepts any one-element shape for a one-element expected
     value (a loss of shape () or (1,)); otherwise the shapes must be equal.
+    ``batch`` (the batch size) lets the message recognise a sum taken instead of a
+    mean and the reverse; ``alternatives`` are (description, array) pairs of
+    typical wrong answers, named when ``got`` equals one of them.
     """
     expected = np.asarray(expected, dtype=np.float64)
     got = to_array(got, name)
     if scalar and expected.size == 1 and got.size == 1:
         got, expected = got.reshape(()), expected.reshape(())
     if got.shape != expected.shape:
-        raise CheckFailure("{}: shape {} expected, got shape {}".format(name, expected.shape,
-                                                                        got.shape))
+        raise CheckFailure("{}: shape {} expected, got shape {}{}".format(
+            name, expected.shape, got.shape, _shape_hint(got, expected)))
     got = got.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         difference = np.abs(got - expected)
         bad = ~(difference <= atol + rtol * np.abs(expected))     # NaN counts as bad
     if not bad.any():
         return
-    where = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(difference, nan=np.inf), -1)),
-                             got.shape) if got.ndim else ()
     lines = ["{}: values differ (shape {}); {} of {} elements off".format(
         name, expected.shape, int(bad.sum()), expected.size)]
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
+    lines.append("  first differing element {}: expected {}, got {}".format(
+        _index(first), _number(expected[first]), _number(got[first])))
+    worst = tuple(int(i) for i in np.unravel_index(
+        np.argmax(np.where(bad, np.nan_to_num(difference, nan=np.inf), -1)), got.shape)) \
+        if got.ndim else ()
+    if worst != first:
+        lines.append("  largest difference {} {}: expected {}, got {}".format(
+            _number(difference[worst]), _index(worst), _number(expected[worst]),
+            _number(got[worst])))
     if not np.isfinite(got).all() and np.isfinite(expected).all():
         lines.append("  got non-finite values (nan or inf): numerical overflow or 0/0?")
-    lines.append("  max abs difference {} at index {}: expected {}, got {}".format(
-        _number(difference[where]), tuple(int(i) for i in where), _number(expected[where]),
-        _number(got[where])))
-    lines.append("  (tolerance: atol {:g} + rtol {:g} * |expected|)".format(atol, rtol))
+    pattern = diagnose(got, expected, batch, alternatives)
+    if pattern:
+        lines.append("  pattern: " + pattern)
     if expected.size <= 12:
         lines.append("  expected {}".format(_preview(expected)))
         lines.append("  got      {}".format(_preview(got)))
     raise CheckFailure("\n".join(lines))
+
+
+def _same(a, b):
+    """True if every element of a equals b within the pattern precision."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-300)
+        return bool(np.all(np.abs(a - b) <= PATTERN_RTOL * np.abs(b) + 1e-12 * scale))
+
+
+def diagnose(got, expected, batch=None, alternatives=()):
+    """A sentence for a pattern that every element of ``got`` shows, or None."""
+    if not (np.isfinite(got).all() and np.isfinite(expected).all()) or not expected.any():
+        return None
+    for description, value in alternatives:
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape == got.shape and not _same(value, expected) and _same(got, value):
+            return description
+    if _same(got, -expected):
+        return "the sign is flipped on every element"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _same(got, expected.T) \
+            and not _same(expected, expected.T):
+        return "got the transpose of the expected value"
+    if not got.any():
+        return "got zeros everywhere"
+    factor = _common_factor(got, expected)
+    if factor is not None:
+        if batch and abs(factor - batch) <= PATTERN_RTOL * batch:
+            return ("{0:g} times too large everywhere: summed over the batch instead of "
+                    "averaged (the batch has {0:g} rows)".format(batch))
+        if batch and abs(factor * batch - 1) <= PATTERN_RTOL:
+            return ("{0:g} times too small everywhere: averaged over the batch instead of "
+                    "summed, or divided by the batch size ({0:g}) twice".format(batch))
+        return "every element is {} times the expected value".format(_number(factor))
+    return None
+
+
+def _common_factor(got, expected):
+    """k if got == k * expected on every element (k != 1, 0), else None."""
+    nonzero = np.abs(expected) > 1e-12 * np.max(np.abs(expected))
+    if not np.all(np.abs(got[~nonzero]) <= 1e-12 * np.max(np.abs(expected))):
+        return None
+    ratios = got[nonzero] / expected[nonzero]
+    k = float(np.median(ratios))
+    if k == 0 or abs(k - 1) <= PATTERN_RTOL or not np.all(np.abs(ratios - k) <= PATTERN_RTOL * abs(k)):
+        return None
+    return k
+
+
+def _shape_hint(got, expected):
+    if got.shape == expected.shape[::-1] and got.ndim == 2:
+        return " (the transpose?)"
+    try:
+        if np.broadcast(np.empty(got.shape), np.empty(expected.shape)).shape == got.shape:
+            return (": the gradient of a broadcast input must be summed back to the input's "
+                    "shape (unbroadcast)")
+    except ValueError:
+        pass
+    return ""
 
 
 def assert_flags(tensor, name, **flags):
@@ -108,6 +189,10 @@ def assert_no_grad(tensor, name, why):
     check(getattr(tensor, "grad", None) is None,
           "{}.grad should be None ({}), got {}".format(name, why,
                                                      _abbreviate(getattr(tensor, "grad", None))))
+
+
+def _index(index):
+    return "at index {}".format(index) if index else "(the only element)"
 
 
 def _number(value):
@@ -130,6 +215,26 @@ def _abbreviate(value, limit=80):
 _FIXTURE_CACHE = {}
 
 
+def load_fixtures(directory=FIXTURE_DIR):
+    """Read every fixture file in ``directory`` now (the grader does this once, before it
+    starts a child process per problem, so no child reads them again)."""
+    for path in sorted(Path(directory).glob("*.npz")):
+        _load(path)
+
+
+def _load(path):
+    key = str(path)
+    if key not in _FIXTURE_CACHE:
+        with np.load(key, allow_pickle=False) as data:
+            arrays = {}
+            for name in data.files:
+                array = data[name]
+                array.flags.writeable = False      # a student's in-place edit cannot corrupt it
+                arrays[name] = array
+        _FIXTURE_CACHE[key] = arrays
+    return _FIXTURE_CACHE[key]
+
+
 class Fixture:
     """The arrays of one case of a fixture file: ``fx["step0.x"]`` (read-only; copy to use)."""
 
@@ -150,18 +255,10 @@ class Fixture:
         return [k for k in self._arrays if k.startswith(prefix)]
 
 
-def fixture(filename, case):
-    """The arrays of ``case`` in fixtures/``filename``.npz, keys without the ``case.`` prefix."""
-    if filename not in _FIXTURE_CACHE:
-        with np.load(FIXTURE_DIR / (filename + ".npz"), allow_pickle=False) as data:
-            arrays = {}
-            for key in data.files:
-                array = data[key]
-                array.flags.writeable = False      # a student's in-place edit cannot corrupt it
-                arrays[key] = array
-        _FIXTURE_CACHE[filename] = arrays
+def fixture(filename, case, directory=FIXTURE_DIR):
+    """The arrays of ``case`` in ``directory``/``filename``.npz, keys without the ``case.`` prefix."""
     prefix = case + "."
-    arrays = {k[len(prefix):]: v for k, v in _FIXTURE_CACHE[filename].items()
+    arrays = {k[len(prefix):]: v for k, v in _load(Path(directory) / (filename + ".npz")).items()
               if k.startswith(prefix)}
     if not arrays:
         raise KeyError("no case {!r} in fixtures/{}.npz".format(case, filename))
@@ -169,102 +266,34 @@ def fixture(filename, case):
 
 
 # --------------------------------------------------------------------------- #
-# Running student code: time limits, captured output, short tracebacks
+# Where things happened
 # --------------------------------------------------------------------------- #
-class TimeLimitExceeded(BaseException):
-    """Raised in the student's code when a problem runs out of time.
-
-    A BaseException, so that a student's ``except Exception`` cannot swallow it.
-    """
+_MACHINERY = {str(AUTOGRADER_DIR / name) for name in ("helpers.py", "grading.py", "sandbox.py")}
 
 
-class _Limit:
-    expired = False
-
-
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Interrupt the block with TimeLimitExceeded after ``seconds`` (SIGALRM; main thread only).
-
-    Yields an object whose ``expired`` turns True when the limit is hit, so a
-    caller can tell even if the student's code caught the exception; the alarm
-    then repeats every second until the block ends.  Where SIGALRM is
-    unavailable (Windows, a non-main thread) the block runs without a limit.
-    """
-    limit = _Limit()
-    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield limit
-        return
-
-    def on_alarm(signum, frame):
-        limit.expired = True
-        raise TimeLimitExceeded("timed out after {:g} s".format(seconds))
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+def relative(path):
+    """``path`` relative to the project root when it is inside it."""
     try:
-        yield limit
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        return str(Path(os.path.abspath(str(path))).relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
-class BoundedOutput(io.TextIOBase):
-    """A text stream that keeps the first ``limit`` characters and ``max_lines`` lines
-    written to it, and counts the rest (so a print() in a loop cannot flood the report)."""
-
-    def __init__(self, limit=2000, max_lines=20):
-        super().__init__()
-        self.limit, self.max_lines = limit, max_lines
-        self.kept, self.total = [], 0
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        text = str(text)
-        room = self.limit - sum(len(t) for t in self.kept) if self.total < self.limit else 0
-        if room > 0:
-            self.kept.append(text[:room])
-        self.total += len(text)
-        return len(text)
-
-    def getvalue(self):
-        kept = "".join(self.kept)
-        lines = kept.splitlines()
-        shown = "\n".join(lines[:self.max_lines])
-        hidden = self.total - len(shown)
-        if hidden > 1:
-            shown += "\n... ({} more characters not shown; --show-output shows all)".format(hidden)
-        return shown
-
-
-@contextlib.contextmanager
-def captured_output(limit=2000):
-    """Send the block's print()s and warnings (stdout and stderr) to one BoundedOutput."""
-    sink = BoundedOutput(limit)
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        yield sink
+def relative_frame(text):
+    """A "path:line in function" string with the path made relative."""
+    path, _, rest = text.partition(":")
+    return relative(path) + ":" + rest if rest else text
 
 
 def short_traceback(error, limit=4):
     """The last ``limit`` frames of ``error``'s traceback outside the autograder's machinery,
     as "path:line in function" lines (paths relative to the project), each with its source line."""
-    machinery = {str(AUTOGRADER_DIR / "helpers.py"),
-                 str(AUTOGRADER_DIR / "hw1_autograder" / "runner.py")}
     frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(f.filename) not in machinery
+              if os.path.abspath(f.filename) not in _MACHINERY
               and not f.filename.startswith("<frozen")]
     lines = []
     for frame in frames[-limit:]:
-        path = Path(os.path.abspath(frame.filename))
-        try:
-            path = path.relative_to(ROOT)
-        except ValueError:
-            pass
-        lines.append("{}:{} in {}".format(path, frame.lineno, frame.name))
+        lines.append("{}:{} in {}".format(relative(frame.filename), frame.lineno, frame.name))
         if frame.line:
             lines.append("    " + frame.line.strip())
     return lines
