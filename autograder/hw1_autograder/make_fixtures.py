@@ -115,12 +115,14 @@ def named_parameters(model, spec):
 
 def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", update=None,
                lr=0.1, momentum=0.0, x_scale=1.0, x_offset=0.0):
-    """Run ``kinds`` ("train" | "eval") steps of ``spec`` and record everything.
+    """Run ``kinds`` steps of ``spec`` and record everything.
 
-    ``update``: None (parameters stay), "sgd" (torch.optim.SGD with ``lr`` and
-    ``momentum``, which equals the handout's update for a constant lr), or
-    "grader" (plain p -= lr * grad; the test loads ``after.*`` itself instead of
-    calling the student's SGD).
+    Kinds: "train" (train mode, forward and backward), "eval" (eval mode, forward
+    only), "eval-grad" (eval mode, forward and backward: BatchNorm's running
+    statistics are then constants).  ``update``: None (parameters stay), "sgd"
+    (torch.optim.SGD with ``lr`` and ``momentum``, which equals the handout's
+    update for a constant lr), or "grader" (plain p -= lr * grad; the test loads
+    ``after.*`` itself instead of calling the student's SGD).
     """
     rng = np.random.default_rng(seed)
     rec = Recorder(store, case)
@@ -146,7 +148,7 @@ def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", update=N
             with torch.no_grad():
                 rec[key + "y"] = model(as_torch(x_np))
             continue
-        model.train()
+        model.train(kind == "train")
         x = as_torch(x_np, requires_grad=True)
         for _, p in params:
             p.grad = None
@@ -184,34 +186,36 @@ def batch_sizes(seed, count, low, high):
 
 
 def mlp_cases(store):
-    # 2.1 Linear
-    model_case(store, "linear_layer", 21, [("linear", 7, 4)], ["train"], [5])
+    # 2.1 Linear: a stack of three in a Sequential
     model_case(store, "linear_stack", 22, [("linear", 8, 6), ("linear", 6, 5), ("linear", 5, 3)],
                ["train"] * 3, batch_sizes(122, 3, 1, 12))
-    # 2.2 ReLU
+    # 2.2 ReLU inside a model (builds on 2.1)
     model_case(store, "relu_model", 23, [("linear", 6, 8), ("relu",), ("linear", 8, 4)],
                ["train"] * 3, batch_sizes(123, 3, 2, 12))
-    # 2.3 SGD
+    # 2.3 SGD training a model (builds on 2.1)
     model_case(store, "sgd", 24, [("linear", 5, 7), ("linear", 7, 6), ("linear", 6, 3)],
                ["train"] * 4 + ["eval"], batch_sizes(124, 5, 1, 12), update="sgd", lr=0.1)
-    # 2.4 BatchNorm: the layer alone, then inside a model trained by the grader
-    model_case(store, "bn_layer", 25, [("bn", 4)], ["train", "train", "eval", "train", "eval"],
-               [6, 9, 5, 3, 4], x_scale=3.0, x_offset=2.0)
+    # 2.4 BatchNorm: the layer alone (backward in both modes), then inside a model
+    model_case(store, "bn_layer", 25, [("bn", 4)],
+               ["train", "train", "eval", "eval-grad", "train", "eval-grad"],
+               [6, 9, 5, 4, 3, 7], x_scale=3.0, x_offset=2.0)
     model_case(store, "bn_model", 26, [("linear", 6, 5), ("bn", 5), ("linear", 5, 3)],
-               ["train", "train", "eval", "train", "train", "eval"],
-               batch_sizes(126, 6, 2, 12), update="grader", lr=0.1, x_offset=1.0)
-    # 2.5 Cross-entropy
+               ["train", "train", "eval", "train", "eval-grad", "train", "eval"],
+               batch_sizes(126, 7, 2, 12), update="grader", lr=0.1, x_offset=1.0)
+    # 2.5 Cross-entropy: alone, then training a model (builds on 2.1)
     model_case(store, "xe_model", 27, [("linear", 6, 8), ("linear", 8, 5)], ["train"] * 3,
                batch_sizes(127, 3, 1, 12), loss="xe", update="grader", lr=0.5)
     xe_values(store, "xe_values", np.random.default_rng(28).normal(size=(6, 5)) * 3,
               np.random.default_rng(29).integers(0, 5, size=6))
+    xe_values(store, "xe_batch", np.random.default_rng(31).normal(size=(40, 10)) * 2,
+              np.random.default_rng(32).integers(0, 10, size=40))
     # exp(x) overflows float64 beyond ~709 and underflows to 0 below ~-745
     xe_values(store, "xe_large", np.array([[1000., -1000., 999., 0., 500.],
                                            [-1000., -999.5, -1001., -1000., -2000.],
                                            [1e4, 1e4, 1e4, 1e4, 1e4],
                                            [800., 1., 2., 3., 4.]]),
               np.array([2, 1, 3, 1]))
-    # 2.6 Momentum
+    # 2.6 Momentum training a model (builds on 2.1)
     model_case(store, "momentum", 30, [("linear", 5, 6), ("linear", 6, 3)], ["train"] * 5,
                batch_sizes(130, 5, 1, 12), update="sgd", lr=0.1, momentum=0.9)
 

@@ -4,25 +4,28 @@ Each test is a plain function (pytest runs them); runner.py scores them by the
 name's prefix: test_linear_ -> 2.1, test_relu_ -> 2.2, test_sgd_ -> 2.3,
 test_batchnorm_ -> 2.4, test_cross_entropy_ -> 2.5, test_momentum_ -> 2.6.
 
-Expected values come from PyTorch (float64), stored in fixtures/mlp.npz by
-make_fixtures.py: a model is built with MyTorch's classes, loaded with the
-fixture's initial weights, and stepped through the fixture's batches; after
-every step the outputs, loss, gradients, updated parameters and running
-statistics must match.  Models without cross-entropy use loss = sum(y * R) for
-a fixed random R, i.e. ``(y * Tensor(R)).backward()``.
+Isolation (autograder/problems.py): each problem's own tests run its code, the
+engine (1.2) and the grader's code only.  Layers are tested alone; gradients
+flow back from the grader's probe loss sum(y * R) (autograder/probes.py), never
+through the student's Mul; SGD and momentum get gradients set by hand.  The
+whole-model tests (``@builds_on("2.1")``) also run Linear and Sequential, so
+they count only when 2.1 passes.
 
-One bug should cost one problem: only 2.3 and 2.6 call SGD (the BatchNorm and
-cross-entropy tests load each step's updated weights themselves), and only 2.2
-uses ReLU.  Everything from 2.2 on builds on Linear and Sequential (2.1).
+Expected values are the handout's formulas in NumPy, or PyTorch's (float64, in
+fixtures/mlp.npz, made by make_fixtures.py): a model is built with MyTorch's
+classes, loaded with the fixture's initial weights and stepped through the
+fixture's batches; after every step the outputs, loss, gradients, updated
+parameters and running statistics must match.
 """
 import re
 
 import numpy as np
 
 import mytorch.nn.functional as F
-from autograder.helpers import (EXACT_ATOL, EXACT_RTOL, assert_close, assert_flags, check,
-                                fixture)
-from mytorch.autograd_engine import BackwardFunction, ContextManager
+from autograder.helpers import (EXACT_ATOL, EXACT_RTOL, assert_close, assert_flags, builds_on,
+                                check, fixture)
+from autograder.probes import Scale, backprop, call_op, gradient, sum_to_shape
+from mytorch.autograd_engine import BackwardFunction
 from mytorch.nn.activations import ReLU
 from mytorch.nn.batchnorm import BatchNorm1d
 from mytorch.nn.linear import Linear
@@ -38,23 +41,24 @@ PARAMETERS = {Linear: ("weight", "bias"), BatchNorm1d: ("gamma", "beta")}
 # --------------------------------------------------------------------------- #
 # Running a fixture's steps on a MyTorch model
 # --------------------------------------------------------------------------- #
-def _build(fx):
-    """Sequential(...) of the fixture's layers, loaded with its initial weights.
+def _build(fx, sequential=True):
+    """The fixture's layers (in a Sequential unless ``sequential=False``: then the one
+    layer alone), loaded with its initial weights.
 
-    Returns the model and [(fixture name, label, parameter Tensor)]."""
+    Returns the model, its layers and [(fixture name, label, parameter Tensor)]."""
     layers = []
     for text in fx["layers"]:
         name, args = re.fullmatch(r"(\w+)\(([\d, ]*)\)", str(text)).groups()
         layers.append(LAYERS[name](*[int(a) for a in args.split(",") if a.strip()]))
-    model = Sequential(*layers)
+    model = Sequential(*layers) if sequential else layers[0]
     params = []
-    for index, layer in enumerate(model.layers):
+    for index, layer in enumerate(layers):
         for attr in PARAMETERS.get(type(layer), ()):
             tensor = getattr(layer, attr)
             tensor.data = fx["init.layer{}.{}".format(index, attr)].copy()
-            params.append(("layer{}.{}".format(index, attr),
-                           "layers[{}].{}".format(index, attr), tensor))
-    return model, params
+            label = "layers[{}].{}".format(index, attr) if sequential else attr
+            params.append(("layer{}.{}".format(index, attr), label, tensor))
+    return model, layers, params
 
 
 def _check_parameters_stay_leaves(params, optimizer, where):
@@ -71,10 +75,13 @@ def _check_parameters_stay_leaves(params, optimizer, where):
               "update each parameter's .data, not replace the parameter".format(where, index))
 
 
-def _run_steps(case):
-    """Build the fixture's model and replay its steps, checking everything it recorded."""
+def _run_steps(case, sequential=True):
+    """Build the fixture's model and replay its steps, checking everything it recorded.
+
+    Step kinds: "train" (train mode, forward and backward), "eval" (eval mode,
+    forward only), "eval-grad" (eval mode, forward and backward)."""
     fx = fixture("mlp", case)
-    model, params = _build(fx)
+    model, layers, params = _build(fx, sequential)
     update = str(fx["update"])
     optimizer = SGD([t for _, _, t in params], lr=float(fx["lr"]),
                     momentum=float(fx["momentum"])) if update == "sgd" else None
@@ -82,48 +89,54 @@ def _run_steps(case):
     for step, kind in enumerate(str(k) for k in fx["kinds"]):
         key = "step{}.".format(step)
         x_data = fx[key + "x"]
-        where = "{} step {} ({}, batch of {})".format(case, step, kind, x_data.shape[0])
-        if kind == "eval":
+        n = x_data.shape[0]
+        where = "{} step {} ({} mode, batch of {})".format(
+            case, step, "eval" if kind.startswith("eval") else "train", n)
+        if kind.startswith("eval"):
             model.eval()
-            y = model(Tensor(x_data.copy()))
-            assert_close(y, fx[key + "y"], where + ": model output in eval mode")
-            for label, (layer, attr, value) in running.items():
-                assert_close(getattr(layer, attr), value, "{}: {} (eval mode must not change it)"
-                             .format(where, label))
-            continue
-
-        model.train()
+        else:
+            model.train()
         if optimizer is not None:
             optimizer.zero_grad()
         else:
             for _, _, tensor in params:
                 tensor.grad = None
-        x = Tensor(x_data.copy(), requires_grad=True)
+        x = Tensor(x_data.copy(), requires_grad=kind != "eval")
         y = model(x)
         assert_close(y, fx[key + "y"], where + ": model output")
+        for label, (layer, attr, value) in running.items():
+            if kind.startswith("eval"):
+                assert_close(getattr(layer, attr), value, "{}: {} (eval mode must not change it)"
+                             .format(where, label))
+        if kind == "eval":
+            continue
         if key + "labels" in fx:
             loss = CrossEntropyLoss()(y, Tensor(fx[key + "labels"].copy()))
             assert_close(loss, fx[key + "loss"], where + ": CrossEntropyLoss", scalar=True)
+            loss.backward()
         else:
-            loss = y * Tensor(fx[key + "R"].copy())
-        loss.backward()
-        assert_close(x.grad, fx[key + "grad.x"], where + ": gradient of the input x")
+            backprop(y, fx[key + "R"])
         for name, label, tensor in params:
-            assert_close(tensor.grad, fx[key + "grad." + name], "{}: {}.grad".format(where, label))
-        for index, layer in enumerate(model.layers):
-            if isinstance(layer, BatchNorm1d):
+            assert_close(tensor.grad, fx[key + "grad." + name], "{}: {}.grad".format(where, label),
+                         batch=n)
+        assert_close(x.grad, fx[key + "grad.x"], where + ": gradient of the input x", batch=n)
+        for index, layer in enumerate(layers):
+            if isinstance(layer, BatchNorm1d) and kind == "train":
                 for stat in ("mean", "var"):
-                    label = "layers[{}].running_{}".format(index, stat)
+                    label = "{}running_{}".format("layers[{}].".format(index) if sequential
+                                                  else "", stat)
                     value = fx["{}running.layer{}.{}".format(key, index, stat)]
                     assert_close(getattr(layer, "running_" + stat), value,
                                  "{}: {}".format(where, label))
                     running[label] = (layer, "running_" + stat, value)
-
         if update == "sgd":
+            before = {name: tensor.data.copy() for name, _, tensor in params}
             optimizer.step()
             for name, label, tensor in params:
                 assert_close(tensor, fx[key + "after." + name],
-                             "{}: {} after optimizer.step()".format(where, label))
+                             "{}: {} after optimizer.step()".format(where, label),
+                             alternatives=[("step() did not change the parameter",
+                                            before[name])])
             _check_parameters_stay_leaves(params, optimizer, where + ", after optimizer.step()")
         elif update == "grader":           # the test applies the update: SGD is not under test
             for name, _, tensor in params:
@@ -131,26 +144,41 @@ def _run_steps(case):
 
 
 # --------------------------------------------------------------------------- #
-# 2.1 Linear (and the broadcasting Add it needs for the bias)
+# 2.1 Linear, Sequential, and the broadcasting Add they need
 # --------------------------------------------------------------------------- #
-def test_linear_add_broadcasts_bias():
-    """(N, C) + (C,): the bias's gradient is summed over the batch (handout 2.1)."""
-    rng = np.random.default_rng(60)
-    A, B, G = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(5, 3))
-    ctx = ContextManager()
-    a, b = Tensor(A.copy(), requires_grad=True), Tensor(B.copy(), requires_grad=True)
-    assert_close(F.Add.forward(ctx, a, b), A + B, "Add.forward(ctx, a (5, 3), b (3,))",
-                 EXACT_RTOL, EXACT_ATOL)
-    grads = F.Add.backward(ctx, Tensor(G.copy()))
-    check(isinstance(grads, (tuple, list)) and len(grads) == 2,
-          "Add.backward should return two gradients, got {!r}".format(grads))
-    assert_close(grads[0], G, "Add.backward: gradient w.r.t. a (5, 3)")
-    assert_close(grads[1], G.sum(axis=0), "Add.backward: gradient w.r.t. the broadcast b (3,)")
+# (N, C) and what it is added to: a prepended axis, stretched size-1 axes, a 0-d tensor
+BROADCASTS = [((5, 3), (3,)), ((3,), (5, 3)), ((5, 3), (1, 3)), ((5, 3), (5, 1)),
+              ((5, 1), (1, 3)), ((5, 3), ()), ((), (5, 3)), ((2, 5, 3), (5, 1))]
 
-    a, b = Tensor(A.copy(), requires_grad=True), Tensor(B.copy(), requires_grad=True)
-    (b + a).backward()
-    assert_close(a.grad, np.ones((5, 3)), "a.grad after (b + a).backward(), a (5, 3)")
-    assert_close(b.grad, np.full(3, 5.0), "b.grad after (b + a).backward(), b (3,) broadcast")
+
+def test_linear_add_broadcasts():
+    """Add.forward / Add.backward for every broadcasting pattern (handout 2.1: "modify Add
+    to support tensors with different shapes"): each gradient summed back to its input's shape."""
+    rng = np.random.default_rng(60)
+    for a_shape, b_shape in BROADCASTS:
+        A, B = rng.normal(size=a_shape), rng.normal(size=b_shape)
+        G = rng.normal(size=np.broadcast(A, B).shape)
+        a, b = Tensor(A.copy(), requires_grad=True), Tensor(B.copy(), requires_grad=True)
+        what = "Add with a {} and b {}".format(a_shape, b_shape)
+        out, grads = call_op(F.Add, a, b, grad=G)
+        assert_close(out, A + B, what + ": forward", EXACT_RTOL, EXACT_ATOL)
+        for index, name, shape in ((0, "a", a_shape), (1, "b", b_shape)):
+            assert_close(gradient(grads, index, "Add", 2), sum_to_shape(G, shape),
+                         "{}: backward, gradient w.r.t. {} {}".format(what, name, shape))
+
+
+def test_linear_add_broadcasts_in_a_graph():
+    """a + b with a (N, C) and b (C,) or (1, C) or (N, 1), through the engine."""
+    rng = np.random.default_rng(61)
+    for a_shape, b_shape in BROADCASTS[:5]:
+        A, B = rng.normal(size=a_shape), rng.normal(size=b_shape)
+        R = rng.normal(size=np.broadcast(A, B).shape)
+        a, b = Tensor(A.copy(), requires_grad=True), Tensor(B.copy(), requires_grad=True)
+        backprop(a + b, R)
+        for name, tensor, shape in (("a", a, a_shape), ("b", b, b_shape)):
+            assert_close(tensor.grad, sum_to_shape(R, shape),
+                         "{}.grad after backward from sum(R * (a + b)), a {} and b {}"
+                         .format(name, a_shape, b_shape))
 
 
 def test_linear_layer_shapes_and_flags():
@@ -165,7 +193,24 @@ def test_linear_layer_shapes_and_flags():
 
 
 def test_linear_layer_forward_backward():
-    _run_steps("linear_layer")
+    """Linear(7, 4) alone, batches of 1, 5 and 12: x W^T + b and the three gradients."""
+    rng = np.random.default_rng(62)
+    layer = Linear(7, 4)
+    W, b = rng.normal(size=(4, 7)), rng.normal(size=4)
+    layer.weight.data, layer.bias.data = W.copy(), b.copy()
+    for n in (1, 5, 12):
+        X, R = rng.normal(size=(n, 7)), rng.normal(size=(n, 4))
+        layer.weight.grad = layer.bias.grad = None
+        x = Tensor(X.copy(), requires_grad=True)
+        y = layer(x)
+        where = "Linear(7, 4) on a batch of {}".format(n)
+        assert_close(y, X @ W.T + b, where + ": output x W^T + b",
+                     alternatives=[("the bias is missing", X @ W.T)])
+        backprop(y, R)
+        assert_close(x.grad, R @ W, where + ": gradient of the input x")
+        assert_close(layer.weight.grad, R.T @ X, where + ": weight.grad")
+        assert_close(layer.bias.grad, R.sum(axis=0), where + ": bias.grad (summed over the batch)",
+                     batch=n)
 
 
 def test_linear_sequential_stack():
@@ -177,19 +222,26 @@ def test_linear_sequential_stack():
 # --------------------------------------------------------------------------- #
 def test_relu_forward_backward():
     """ReLU(z) = z for z > 0, else 0; ReLU'(z) = 1 for z > 0, else 0 (so 0 at z = 0)."""
-    rng = np.random.default_rng(61)
-    X = rng.normal(size=(4, 5))
-    X[0, :3] = 0.0
-    G = rng.normal(size=(4, 5))
-    x = Tensor(X.copy(), requires_grad=True)
-    y = ReLU()(x)
-    assert_close(y, np.maximum(X, 0), "ReLU()(x)", EXACT_RTOL, EXACT_ATOL)
-    assert_flags(y, "ReLU()(x)", requires_grad=True, is_leaf=False)
-    (y * Tensor(G.copy())).backward()
-    assert_close(x.grad, G * (X > 0), "x.grad through ReLU (zero where x <= 0)",
-                 EXACT_RTOL, EXACT_ATOL)
+    rng = np.random.default_rng(63)
+    for shape in ((4, 5), (1, 3), (6,)):
+        X = rng.normal(size=shape)
+        X.reshape(-1)[:3] = 0.0
+        R = rng.normal(size=shape)
+        x = Tensor(X.copy(), requires_grad=True)
+        y = ReLU()(x)
+        where = "ReLU()(x), x {} with some zeros".format(shape)
+        assert_close(y, np.maximum(X, 0), where, EXACT_RTOL, EXACT_ATOL)
+        assert_flags(y, where, requires_grad=True, is_leaf=False)
+        backprop(y, R)
+        assert_close(x.grad, R * (X > 0), "{}: x.grad (the upstream gradient where x > 0, "
+                                          "else 0; 0 at x = 0)".format(where),
+                     EXACT_RTOL, EXACT_ATOL,
+                     alternatives=[("every gradient passed through: zero it where x <= 0", R),
+                                   ("the upstream gradient was ignored", (X > 0) * 1.0),
+                                   ("the gradient at x == 0 should be 0", R * (X >= 0))])
 
 
+@builds_on("2.1")
 def test_relu_in_sequential():
     _run_steps("relu_model")
 
@@ -197,18 +249,33 @@ def test_relu_in_sequential():
 # --------------------------------------------------------------------------- #
 # 2.3 SGD
 # --------------------------------------------------------------------------- #
+def _parameters(rng, *shapes):
+    return [Tensor(rng.normal(size=shape), requires_grad=True, is_parameter=True)
+            for shape in shapes]
+
+
 def test_sgd_update_formula():
-    """W <- W - lr * grad, for a parameter whose .grad is set by hand."""
-    rng = np.random.default_rng(62)
-    W, G = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
-    w = Tensor(W.copy(), requires_grad=True, is_parameter=True)
-    optimizer = SGD([w], lr=0.3)
-    w.grad = Tensor(G.copy())
-    optimizer.step()
-    assert_close(w, W - 0.3 * G, "parameter after SGD(lr=0.3).step()")
-    _check_parameters_stay_leaves([("w", "w", w)], optimizer, "after step()")
+    """W <- W - lr * grad for every parameter, with gradients set by hand, over two steps."""
+    rng = np.random.default_rng(64)
+    params = _parameters(rng, (3, 2), (4,))
+    optimizer = SGD(params, lr=0.3)
+    labelled = [("p{}".format(i), "params[{}]".format(i), p) for i, p in enumerate(params)]
+    for step in range(2):
+        expected = []
+        for param in params:
+            G = rng.normal(size=param.shape)
+            param.grad = Tensor(G.copy())
+            expected.append((param.data.copy(), param.data - 0.3 * G))
+        optimizer.step()
+        for index, (param, (before, after)) in enumerate(zip(params, expected)):
+            assert_close(param, after, "params[{}] after step {} of SGD(lr=0.3)".format(
+                index, step + 1), alternatives=[("step() did not change the parameter", before),
+                                                ("the step went uphill: W - lr * grad",
+                                                 2 * before - after)])
+        _check_parameters_stay_leaves(labelled, optimizer, "after step()")
 
 
+@builds_on("2.1")
 def test_sgd_training_steps():
     _run_steps("sgd")
 
@@ -227,9 +294,12 @@ def test_batchnorm_layer_init():
 
 
 def test_batchnorm_layer_train_eval():
-    _run_steps("bn_layer")
+    """BatchNorm1d(4) alone: train steps (batch statistics, running statistics), eval steps
+    (running statistics as constants), with backward in both modes."""
+    _run_steps("bn_layer", sequential=False)
 
 
+@builds_on("2.1")
 def test_batchnorm_in_model_train_eval():
     _run_steps("bn_model")
 
@@ -237,17 +307,45 @@ def test_batchnorm_in_model_train_eval():
 # --------------------------------------------------------------------------- #
 # 2.5 Cross-entropy
 # --------------------------------------------------------------------------- #
-def _check_cross_entropy(case, loss_function, what):
+def _check_cross_entropy(case, loss_function, what, scale=None):
     fx = fixture("mlp", case)
+    n = fx["logits"].shape[0]
     logits = Tensor(fx["logits"].copy(), requires_grad=True)
     loss = loss_function(logits, Tensor(fx["labels"].copy()))
-    assert_close(loss, fx["loss"], what, scalar=True)
-    loss.backward()
-    assert_close(logits.grad, fx["grad"], "gradient of {} w.r.t. the logits".format(what))
+    assert_close(loss, fx["loss"], "{} on {} rows: the loss".format(what, n), scalar=True,
+                 batch=n)
+    if scale is None:
+        loss.backward()
+        assert_close(logits.grad, fx["grad"], "{}: gradient w.r.t. the logits".format(what),
+                     batch=n)
+        return
+    Scale.apply(loss, scale).backward()
+    assert_close(logits.grad, scale * fx["grad"], "{0}: gradient w.r.t. the logits, backward "
+                 "from {1} * loss".format(what, scale), batch=n,
+                 alternatives=[("the upstream gradient ({}) was ignored: multiply by "
+                                "grad_output".format(scale), fx["grad"])])
 
 
 def test_cross_entropy_loss_and_gradient():
     _check_cross_entropy("xe_values", F.cross_entropy, "F.cross_entropy(logits, labels)")
+
+
+def test_cross_entropy_scaled_upstream_gradient():
+    _check_cross_entropy("xe_values", F.cross_entropy, "F.cross_entropy(logits, labels)", 2.5)
+
+
+def test_cross_entropy_loss_used_twice():
+    fx = fixture("mlp", "xe_batch")
+    logits = Tensor(fx["logits"].copy(), requires_grad=True)
+    loss = F.cross_entropy(logits, Tensor(fx["labels"].copy()))
+    (loss + Scale.apply(loss, 0.5)).backward()
+    assert_close(logits.grad, 1.5 * fx["grad"], "gradient w.r.t. the logits of loss + 0.5 * loss",
+                 batch=fx["logits"].shape[0],
+                 alternatives=[("the upstream gradient was ignored", 2 * fx["grad"])])
+
+
+def test_cross_entropy_larger_batch():
+    _check_cross_entropy("xe_batch", CrossEntropyLoss(), "CrossEntropyLoss()")
 
 
 def test_cross_entropy_large_logits():
@@ -255,6 +353,7 @@ def test_cross_entropy_large_logits():
     _check_cross_entropy("xe_large", CrossEntropyLoss(), "CrossEntropyLoss() on large logits")
 
 
+@builds_on("2.1")
 def test_cross_entropy_training_steps():
     _run_steps("xe_model")
 
@@ -263,21 +362,31 @@ def test_cross_entropy_training_steps():
 # 2.6 Momentum
 # --------------------------------------------------------------------------- #
 def test_momentum_update_formula():
-    """delta <- momentum * delta - lr * grad; W <- W + delta (handout 2.6), three steps."""
-    rng = np.random.default_rng(63)
-    W = rng.normal(size=(2, 3))
-    w = Tensor(W.copy(), requires_grad=True, is_parameter=True)
-    optimizer = SGD([w], lr=0.1, momentum=0.9)
-    delta = np.zeros_like(W)
-    for step in range(3):
-        G = rng.normal(size=(2, 3))
-        w.grad = Tensor(G.copy())
+    """delta <- momentum * delta - lr * grad; W <- W + delta (handout 2.6), four steps."""
+    rng = np.random.default_rng(65)
+    params = _parameters(rng, (2, 3), (5,))
+    optimizer = SGD(params, lr=0.1, momentum=0.9)
+    weights = [p.data.copy() for p in params]
+    deltas = [np.zeros(p.shape) for p in params]
+    labelled = [("p{}".format(i), "params[{}]".format(i), p) for i, p in enumerate(params)]
+    for step in range(4):
+        plain = []
+        for index, param in enumerate(params):
+            G = rng.normal(size=param.shape)
+            param.grad = Tensor(G.copy())
+            plain.append(weights[index] - 0.1 * G)
+            deltas[index] = 0.9 * deltas[index] - 0.1 * G
+            weights[index] = weights[index] + deltas[index]
         optimizer.step()
-        delta = 0.9 * delta - 0.1 * G
-        W = W + delta
-        assert_close(w, W, "parameter after step {} of SGD(lr=0.1, momentum=0.9)".format(step + 1))
-    _check_parameters_stay_leaves([("w", "w", w)], optimizer, "after step()")
+        for index, param in enumerate(params):
+            assert_close(param, weights[index], "params[{}] after step {} of SGD(lr=0.1, "
+                         "momentum=0.9)".format(index, step + 1),
+                         alternatives=[("plain SGD: the momentum term is missing (keep each "
+                                        "parameter's delta in self.momentums between steps)",
+                                        plain[index])] if step else ())
+    _check_parameters_stay_leaves(labelled, optimizer, "after step()")
 
 
+@builds_on("2.1")
 def test_momentum_training_steps():
     _run_steps("momentum")

@@ -1,0 +1,162 @@
+"""Code the grader owns, so a test runs only its own problem's student code.
+
+- ``grader_apply()``: while active, ``Function.apply`` is the grader's: it runs the
+  op's ``forward`` with a fresh ContextManager and records the call, but builds no
+  graph.  1.1.x tests use it to check that ``a - b`` calls ``Sub`` without running
+  the student's engine (1.2).
+- ``call_op(F.Sub, a, b, grad=G)``: forward then backward, called directly.
+- ``WeightedSum``, ``Scale``, ``Product``: Functions written by the grader.  They
+  go through the student's ``Function.apply`` and engine (1.2) but not through
+  the student's ops: the 2.x tests backpropagate from ``WeightedSum(y, R)`` (the
+  loss sum(y * R), whose gradient is R) instead of ``(y * Tensor(R)).sum()``, so a
+  wrong Mul cannot fail BatchNorm; 1.2 tests use ``Product`` instead of Mul.
+
+This module imports the student's mytorch: the grader re-imports it in each
+child process after choosing where mytorch comes from.
+"""
+import contextlib
+from collections import namedtuple
+
+import numpy as np
+
+from autograder.helpers import CheckFailure, check
+from mytorch.autograd_engine import ContextManager, Function
+from mytorch.tensor import Tensor
+
+Call = namedtuple("Call", "function args ctx output")
+
+
+def new_ctx(args):
+    """A ContextManager whose ``needs_input_grad`` follows the arguments' requires_grad."""
+    ctx = ContextManager()
+    ctx.needs_input_grad = [isinstance(a, Tensor) and bool(a.requires_grad) for a in args]
+    return ctx
+
+
+@contextlib.contextmanager
+def grader_apply():
+    """Replace ``Function.apply`` with a recorder for the block; yields the list of calls."""
+    calls = []
+    original = Function.__dict__["apply"]
+
+    def apply(cls, *args):
+        ctx = new_ctx(args)
+        output = cls.forward(ctx, *args)
+        calls.append(Call(cls, args, ctx, output))
+        return output
+
+    Function.apply = classmethod(apply)
+    try:
+        yield calls
+    finally:
+        Function.apply = original
+
+
+def call_op(function, *args, grad=None):
+    """``function.forward(ctx, *args)``, then (if ``grad`` is given) ``function.backward(ctx,
+    Tensor(grad))``; returns (output, gradients as a tuple, or None)."""
+    ctx = new_ctx(args)
+    output = function.forward(ctx, *args)
+    if grad is None:
+        return output, None
+    grads = function.backward(ctx, Tensor(np.array(grad, dtype=np.float64)))
+    return output, as_tuple(grads, "{}.backward(ctx, grad_output)".format(function.__name__))
+
+
+def as_tuple(grads, what):
+    """A backward's return value as a tuple (a single Tensor counts as a 1-tuple)."""
+    if isinstance(grads, (tuple, list)):
+        return tuple(grads)
+    check(grads is None or isinstance(grads, Tensor) or hasattr(grads, "data"),
+          "{} should return the gradients (Tensors), got {!r}".format(what, grads))
+    return (grads,)
+
+
+def gradient(grads, index, function, count):
+    """Gradient ``index`` of what a backward returned, with a clear message if it is missing."""
+    if len(grads) < count:
+        raise CheckFailure("{}.backward returned {} gradient(s); it should return {}, one per "
+                           "forward input, in order".format(function, len(grads), count))
+    return grads[index]
+
+
+def build_array(shape, rng, low=None):
+    """Random float64 data of ``shape``; with ``low``, magnitudes in [low, 2] and random signs
+    (a denominator kept away from 0)."""
+    if low is None:
+        return rng.normal(size=shape)
+    return rng.uniform(low, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+# --------------------------------------------------------------------------- #
+# Grader-owned Functions (forward and backward written here, apply is the student's)
+# --------------------------------------------------------------------------- #
+class WeightedSum(Function):
+    """sum(y * weights) for a constant array ``weights``: a scalar whose gradient w.r.t. y
+    is ``weights`` times the upstream gradient."""
+
+    @staticmethod
+    def forward(ctx, y, weights):
+        ctx.weights = np.asarray(weights, dtype=np.float64)
+        ctx.shape = y.data.shape
+        return Tensor(np.asarray(np.sum(np.asarray(y.data) * ctx.weights)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return Tensor(np.broadcast_to(ctx.weights * np.asarray(grad_output.data).sum(),
+                                      ctx.shape).copy()), None
+
+
+class Scale(Function):
+    """k * t for a number k."""
+
+    @staticmethod
+    def forward(ctx, t, k):
+        ctx.k = float(k)
+        return Tensor(np.asarray(t.data) * ctx.k)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return Tensor(np.asarray(grad_output.data) * ctx.k), None
+
+
+class Product(Function):
+    """a * b for tensors of one shape (the grader's Mul, so 1.2 does not test 1.1.2)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return Tensor(np.asarray(a.data) * np.asarray(b.data))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        g = np.asarray(grad_output.data)
+        return Tensor(g * b.data), Tensor(g * a.data)
+
+
+def sum_to_shape(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach its shape
+    (the expected gradient of a broadcast input)."""
+    grad = np.asarray(grad)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+def recorded_backward(call, grad):
+    """Run the backward of a call recorded by ``grader_apply`` on ``grad``; the gradients as
+    a tuple."""
+    grads = call.function.backward(call.ctx, Tensor(np.array(grad, dtype=np.float64)))
+    return as_tuple(grads, "{}.backward(ctx, grad_output)".format(call.function.__name__))
+
+
+def backprop(y, weights):
+    """Backpropagate the loss sum(y * weights) from ``y`` (the grader's probe loss)."""
+    loss = WeightedSum.apply(y, weights)
+    loss.backward()
+    return loss
+
