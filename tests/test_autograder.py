@@ -1,11 +1,11 @@
-"""The local autograder (./grade.sh 1) grades correctly.
+"""The local autograder (./grade.sh 1): scores, messages, the sandbox, the command line.
 
-Correct code scores 100/100, including correct code written differently from
-the library (Linear from MatMul/Transpose/Add, BatchNorm and cross-entropy from
-Tensor ops).  Each typical mistake, injected into the library with monkeypatch,
-zeroes exactly the problem(s) it belongs to and leaves the others full; the
-runner's verdicts equal those of calling the same test functions directly, and
-of pytest.  Code that raises, prints, exits or hangs costs only its problem.
+The mutation catalogue (typical mistakes, each charged to its own problem) is in
+test_grader_catalogue.py; practice mode in test_practice_mode.py.  Here:
+correct code scores 100; the failure messages point at the fix; student code
+that exits, crashes, hangs, swallows the timeout, exhausts memory, recurses or
+floods the output costs only its own problem while the rest is graded; grade.sh
+behaves.
 """
 import io
 import json
@@ -20,393 +20,57 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mytorch.nn.functional as F
-from autograder import helpers
-from autograder.hw1_autograder import runner, test_autograd, test_mlp
-from mytorch.autograd_engine import AccumulateGrad
-from mytorch.nn.batchnorm import BatchNorm1d
-from mytorch.nn.linear import Linear
-from mytorch.optim.sgd import SGD
+from autograder import helpers, sandbox
+from autograder.hw1_autograder import runner, test_autograd, test_mlp, test_practice
+from autograder.problems import HW1_DEPENDS_ON, HW1_PROBLEMS
+from grader_harness import Edit, grade_copies, grade_copy, make_copy
 from mytorch.tensor import Tensor
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADE = str(ROOT / "grade.sh")
 FULL = {runner.key(p): p.points for p in runner.PROBLEMS}
+FUNCTIONAL = "mytorch/nn/functional.py"
 
 
-def grade(**kwargs):
-    """An in-process run: ({problem number: passed}, {number: Result}, report text)."""
+def test_the_library_scores_100_and_passes_every_practice_check():
     stream = io.StringIO()
-    results = runner.grade(stream=stream, **kwargs)
-    return ({r.problem.number: r.passed for r in results},
-            {r.problem.number: r for r in results}, stream.getvalue())
-
-
-def failing(passed):
-    return {number for number, ok in passed.items() if not ok}
-
-
-def call_tests_directly():
-    """{problem number: passed}, calling each problem's test functions without the runner."""
-    passed = {}
-    for problem in runner.PROBLEMS:
-        passed[problem.number] = True
-        for _, function in runner.tests_of(problem):
-            try:
-                function()
-            except Exception:
-                passed[problem.number] = False
-    return passed
-
-
-# --------------------------------------------------------------------------- #
-# Correct code, written in other ways a student might
-# --------------------------------------------------------------------------- #
-def linear_from_ops(self, x):
-    return x @ self.weight.T() + self.bias
-
-
-def batchnorm_from_ops(variance="centered", unbiased_running_var=True, eval_uses_batch=False):
-    """BatchNorm1d.forward from Tensor ops (and the two BatchNorm mistakes, when asked)."""
-    def forward(self, x):
-        if self.is_train or eval_uses_batch:
-            n = float(x.shape[0])
-            mean = x.sum(axis=0) / Tensor(n)
-            centered = x - mean
-            if variance == "centered":
-                var = (centered * centered).sum(axis=0) / Tensor(n)
-            else:                                           # E[x^2] - E[x]^2
-                var = (x * x).sum(axis=0) / Tensor(n) - mean * mean
-            if self.is_train:
-                m = self.momentum
-                running = var.data * n / (n - 1) if unbiased_running_var else var.data
-                self.running_mean.data = (1 - m) * self.running_mean.data + m * mean.data
-                self.running_var.data = (1 - m) * self.running_var.data + m * running
-        else:
-            centered = x - Tensor(self.running_mean.data.copy())
-            var = Tensor(self.running_var.data.copy())
-        return self.gamma * (centered / (var + Tensor(self.eps)) ** 0.5) + self.beta
-    return forward
-
-
-def cross_entropy_from_ops(subtract_max=True):
-    """F.cross_entropy from Tensor ops: LogSoftmax (LogSumExp trick) then NLL, averaged."""
-    def cross_entropy(predicted, target):
-        n, classes = predicted.shape
-        labels = np.asarray(getattr(target, "data", target)).astype(int)
-        x = predicted - Tensor(predicted.data.max(axis=1, keepdims=True)) \
-            if subtract_max else predicted
-        log_probs = x - x.exp().sum(axis=1, keepdims=True).log()
-        onehot = np.zeros((n, classes))
-        onehot[np.arange(n), labels] = 1.0
-        return (log_probs * Tensor(onehot)).sum() * Tensor(-1.0 / n)
-    return cross_entropy
-
-
-ALTERNATIVES = {
-    "linear as x @ W.T() + b": [(Linear, "forward", linear_from_ops)],
-    "batchnorm from Tensor ops": [(BatchNorm1d, "forward", batchnorm_from_ops())],
-    "batchnorm, variance as E[x^2] - E[x]^2": [(BatchNorm1d, "forward",
-                                               batchnorm_from_ops("moments"))],
-    "cross_entropy from Tensor ops": [(F, "cross_entropy", cross_entropy_from_ops())],
-}
-ALTERNATIVES["all of them together"] = (ALTERNATIVES["linear as x @ W.T() + b"]
-                                        + ALTERNATIVES["batchnorm, variance as E[x^2] - E[x]^2"]
-                                        + ALTERNATIVES["cross_entropy from Tensor ops"])
-
-
-def test_the_library_scores_100():
-    passed, _, report = grade()
-    assert failing(passed) == set()
-    assert runner.run(stream=io.StringIO()) == FULL
+    run = runner.grade(stream=stream)
+    report = stream.getvalue()
+    assert all(r.passed for r in run.results), report
+    assert {runner.key(r.problem): r.score for r in run.results} == FULL
     assert "Total score: 100/100" in report.splitlines()
+    assert run.practice is not None and all(t.status == "pass" for t in run.practice.tests)
+    assert "Practice checks: {0}/{0} pass".format(len(run.practice.tests)) in report
+    assert json.loads(report.strip().splitlines()[-1]) == {"scores": FULL}
 
 
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_other_correct_implementations_score_100(name, monkeypatch):
-    for target, attribute, value in ALTERNATIVES[name]:
-        monkeypatch.setattr(target, attribute, value)
-    passed, _, report = grade()
-    assert failing(passed) == set(), report
-
-
-# --------------------------------------------------------------------------- #
-# Typical mistakes (each written against what the library's code actually uses)
-# --------------------------------------------------------------------------- #
-def add_without_unbroadcast(mp):
-    def backward(ctx, grad_output):
-        return Tensor(grad_output.data.copy()), Tensor(grad_output.data.copy())
-    mp.setattr(F.Add, "backward", staticmethod(backward))
-
-
-def sub_with_wrong_sign(mp):
-    def backward(ctx, grad_output):               # d(a - b)/db taken as +1
-        return Tensor(grad_output.data.copy()), Tensor(grad_output.data.copy())
-    mp.setattr(F.Sub, "backward", staticmethod(backward))
-
-
-def div_forgets_numerator(mp):
-    def backward(ctx, grad_output):               # d(a / b)/db taken as -1/b**2
-        (_, b), g = ctx.saved_tensors, grad_output.data
-        return Tensor(g / b.data), Tensor(-g / b.data ** 2)
-    mp.setattr(F.Div, "backward", staticmethod(backward))
-
-
-def accumulate_grad_assigns(mp):
-    def apply(self, arg):                         # = instead of +=
-        grad = arg.data if isinstance(arg, Tensor) else arg
-        self.variable.grad = Tensor(np.array(grad, dtype=np.float64))
-    mp.setattr(AccumulateGrad, "apply", apply)
-
-
-def relu_passes_every_gradient(mp):
-    mp.setattr(F.ReLU, "backward",
-               staticmethod(lambda ctx, grad_output: (Tensor(grad_output.data.copy()),)))
-
-
-def batchnorm_biased_running_var(mp):
-    original = BatchNorm1d.forward
-
-    def forward(self, x):
-        previous = self.running_var.data.copy()
-        out = original(self, x)
-        if self.is_train:                         # sigma^2 without the n / (n - 1)
-            self.running_var.data = ((1 - self.momentum) * previous
-                                     + self.momentum * x.data.var(axis=0))
-        return out
-    mp.setattr(BatchNorm1d, "forward", forward)
-
-
-def batchnorm_eval_uses_batch_statistics(mp):
-    original = BatchNorm1d.forward
-
-    def forward(self, x):
-        if self.is_train:
-            return original(self, x)
-        saved = self.running_mean.data.copy(), self.running_var.data.copy()
-        self.is_train = True                      # normalize with the batch's own statistics
-        try:
-            return original(self, x)
-        finally:
-            self.is_train = False
-            self.running_mean.data, self.running_var.data = saved
-    mp.setattr(BatchNorm1d, "forward", forward)
-
-
-def cross_entropy_summed(mp):
-    original = F.cross_entropy
-    mp.setattr(F, "cross_entropy", lambda predicted, target: original(predicted, target)
-               * Tensor(float(predicted.shape[0])))
-
-
-def cross_entropy_without_max(mp):
-    mp.setattr(F, "cross_entropy", cross_entropy_from_ops(subtract_max=False))
-
-
-def momentum_in_wrong_order(mp):
-    """W moves by last step's velocity, then the velocity is updated (plain SGD stays right)."""
-    def step(self):
-        for param, delta in zip(self.params, self.momentums):
-            if self.momentum:
-                param.data = param.data + delta
-                delta *= self.momentum
-                delta -= self.lr * param.grad.data
-            else:
-                param.data = param.data - self.lr * param.grad.data
-    mp.setattr(SGD, "step", step)
-
-
-def momentum_lag_always(mp):
-    """The same wrong order without a plain-SGD branch: breaks momentum 0 too."""
-    def step(self):
-        for param, delta in zip(self.params, self.momentums):
-            param.data = param.data + delta
-            delta *= self.momentum
-            delta -= self.lr * param.grad.data
-    mp.setattr(SGD, "step", step)
-
-
-def sgd_replaces_parameters(mp):
-    def step(self):                               # a new non-leaf Tensor, recorded in the graph
-        for index, param in enumerate(self.params):
-            self.params[index] = param - param.grad * Tensor(self.lr)
-    mp.setattr(SGD, "step", step)
-
-
-def sgd_update_recorded_in_graph(mp):
-    """Right values, but the parameter becomes the output of a recorded Add."""
-    def step(self):
-        for param, delta in zip(self.params, self.momentums):
-            delta *= self.momentum
-            delta -= self.lr * param.grad.data
-            updated = param + Tensor(delta.copy())
-            param.data = updated.data
-            param.is_leaf, param.grad_fn = updated.is_leaf, updated.grad_fn
-    mp.setattr(SGD, "step", step)
-
-
-ALL_MLP = {"2.1", "2.2", "2.3", "2.4", "2.5", "2.6"}
-# mistake -> (injection, problems that must fail, words the report must contain)
-MISTAKES = {
-    # The library's Linear is one fused Function, so only the bias-broadcast test sees Add...
-    "Add.backward without unbroadcast": ([add_without_unbroadcast], {"2.1"},
-                                         "gradient w.r.t. the broadcast b"),
-    # ...but a student's Linear built from ops sends the bias through Add: every MLP problem.
-    "Add.backward without unbroadcast, Linear from ops": (
-        [add_without_unbroadcast, lambda mp: mp.setattr(Linear, "forward", linear_from_ops)],
-        ALL_MLP, "shape"),
-    "Sub.backward with the wrong sign": ([sub_with_wrong_sign], {"1.1.1"},
-                                         "Sub.backward: gradient w.r.t. b"),
-    "Div.backward w.r.t. the denominator": ([div_forgets_numerator], {"1.1.3"},
-                                            "Div.backward: gradient w.r.t. b"),
-    "AccumulateGrad.apply uses = not +=": ([accumulate_grad_assigns], {"1.2"},
-                                           "second"),
-    "ReLU.backward passes every gradient": ([relu_passes_every_gradient], {"2.2"},
-                                            "through ReLU"),
-    "running_var from the biased variance": ([batchnorm_biased_running_var], {"2.4"},
-                                             "running_var"),
-    "running_var biased, BatchNorm from ops": (
-        [lambda mp: mp.setattr(BatchNorm1d, "forward",
-                               batchnorm_from_ops(unbiased_running_var=False))],
-        {"2.4"}, "running_var"),
-    "batch statistics in eval mode": ([batchnorm_eval_uses_batch_statistics], {"2.4"},
-                                      "in eval mode"),
-    "batch statistics in eval mode, BatchNorm from ops": (
-        [lambda mp: mp.setattr(BatchNorm1d, "forward", batchnorm_from_ops(eval_uses_batch=True))],
-        {"2.4"}, "in eval mode"),
-    "cross-entropy summed, not averaged": ([cross_entropy_summed], {"2.5"}, "CrossEntropyLoss"),
-    "cross-entropy without the max subtraction": ([cross_entropy_without_max], {"2.5"},
-                                                  "non-finite"),
-    "momentum applied in the wrong order": ([momentum_in_wrong_order], {"2.6"},
-                                            "after optimizer.step()"),
-    "momentum lag in every update": ([momentum_lag_always], {"2.3", "2.6"},
-                                     "after optimizer.step()"),
-    "SGD replaces the parameters": ([sgd_replaces_parameters], {"2.3", "2.6"},
-                                    "after optimizer.step()"),
-    "SGD update recorded in the graph": ([sgd_update_recorded_in_graph], {"2.3", "2.6"},
-                                         "is_leaf should be True"),
-}
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # exp() overflows on purpose
-@pytest.mark.parametrize("mistake", sorted(MISTAKES))
-def test_a_typical_mistake_zeroes_exactly_its_problems(mistake, monkeypatch):
-    injections, expected, words = MISTAKES[mistake]
-    for inject in injections:
-        inject(monkeypatch)
-    passed, _, report = grade()
-    assert failing(passed) == expected, report
-    scores = runner.run(stream=io.StringIO())
-    for problem in runner.PROBLEMS:
-        want = 0 if problem.number in expected else problem.points
-        assert scores[runner.key(problem)] == want, problem
-    assert "Total score: {}/100".format(
-        100 - sum(p.points for p in runner.PROBLEMS if p.number in expected)) in report
-    assert words in report
-    assert call_tests_directly() == passed          # the runner adds no verdicts of its own
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_only_the_large_logits_catch_a_missing_max_subtraction(monkeypatch):
-    cross_entropy_without_max(monkeypatch)
-    _, results, _ = grade(problems=["2.5"])
-    assert [name for name, _ in results["2.5"].failures] == ["test_cross_entropy_large_logits"]
-
-
-# --------------------------------------------------------------------------- #
-# Code that raises, prints, exits or hangs
-# --------------------------------------------------------------------------- #
-def test_an_exception_costs_only_its_problem_and_shows_where(monkeypatch):
-    def forward(ctx, a, b):
-        raise ZeroDivisionError("student's bug")
-    monkeypatch.setattr(F.Div, "forward", staticmethod(forward))
-    passed, _, report = grade()
-    assert failing(passed) == {"1.1.3"}
-    assert "ZeroDivisionError: student's bug" in report
-    assert "tests/test_autograder.py:" in report and "in forward" in report   # the raising frame
-
-
-def test_printing_a_lot_is_captured_and_a_correct_problem_still_passes(monkeypatch, capsys):
-    original = F.Sub.forward
-
-    def forward(ctx, a, b):
-        print("debug " * 20000)
-        return original(ctx, a, b)
-    monkeypatch.setattr(F.Sub, "forward", staticmethod(forward))
-    passed, _, report = grade()
-    assert failing(passed) == set()
-    assert "debug" not in report and len(report) < 3000
-    assert "debug" not in capsys.readouterr().out
-
-
-def test_output_of_a_failing_problem_is_shown_but_bounded(monkeypatch):
-    def forward(ctx, a, b):
-        for i in range(5000):
-            print("line", i)
-        raise ValueError("after printing")
-    monkeypatch.setattr(F.Sub, "forward", staticmethod(forward))
-    passed, _, report = grade()
-    assert failing(passed) == {"1.1.1"}
-    assert "your code printed:" in report and "| line 0" in report
-    assert "| line 4999" not in report and "more characters not shown" in report
-    assert len(report) < 8000
-
-
-def test_a_hang_times_out_and_costs_only_its_problem(monkeypatch):
-    monkeypatch.setattr(F.ReLU, "forward", staticmethod(lambda ctx, a: time.sleep(1000)))
-    started = time.perf_counter()
-    passed, _, report = grade(timeout=1)
-    assert time.perf_counter() - started < 10
-    assert failing(passed) == {"2.2"}
-    assert "timed out after 1 s" in report and "time.sleep(1000)" in report
-
-
-def test_the_time_limit_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv(runner.TIMEOUT_ENV, "0.5")
-    monkeypatch.setattr(F.Div, "forward", staticmethod(lambda ctx, a, b: time.sleep(1000)))
-    passed, _, report = grade()
-    assert failing(passed) == {"1.1.3"} and "timed out after 0.5 s" in report
-    monkeypatch.setenv(runner.TIMEOUT_ENV, "soon")
-    with pytest.raises(ValueError, match=runner.TIMEOUT_ENV):
-        grade()
-
-
-def test_a_swallowed_timeout_still_fails(monkeypatch):
-    original = F.Div.forward
-
-    def forward(ctx, a, b):
-        try:
-            time.sleep(1000)
-        except BaseException:                      # a student's catch-all
-            pass
-        return original(ctx, a, b)
-    monkeypatch.setattr(F.Div, "forward", staticmethod(forward))
-    passed, _, report = grade(timeout=0.5)
-    assert failing(passed) == {"1.1.3"} and "timed out" in report
-
-
-def test_exit_in_student_code_costs_only_its_problems(monkeypatch):
-    monkeypatch.setattr(SGD, "step", lambda self: sys.exit(3))
-    passed, _, report = grade()
-    assert failing(passed) == {"2.3", "2.6"}
-    assert "your code called exit(3)" in report
-
-
-# --------------------------------------------------------------------------- #
-# Problems, test functions and pytest
-# --------------------------------------------------------------------------- #
-def test_every_test_function_belongs_to_exactly_one_problem():
+def test_every_test_function_belongs_to_exactly_one_problem_or_the_practice_checks():
     for module, name in ((test_autograd, "test_autograd"), (test_mlp, "test_mlp")):
         for function in [n for n, f in vars(module).items() if n.startswith("test_")
                          and callable(f)]:
             owners = [p.number for p in runner.PROBLEMS
                       if p.module == name and function.startswith(p.prefix)]
             assert len(owners) == 1, (function, owners)
-    assert all(runner.tests_of(p) for p in runner.PROBLEMS)
+    assert all(n.startswith("test_practice_") for n in vars(test_practice) if n.startswith("test_"))
     assert sum(p.points for p in runner.PROBLEMS) == 100
     assert [(p.number, p.points) for p in runner.PROBLEMS] == [
         ("1.1.0", 0), ("1.1.1", 5), ("1.1.2", 5), ("1.1.3", 5), ("1.2", 25), ("2.1", 5),
         ("2.2", 10), ("2.3", 10), ("2.4", 10), ("2.5", 15), ("2.6", 10)]
+
+
+def test_the_dependency_table_is_the_handouts():
+    assert set(HW1_DEPENDS_ON) == {p.number for p in HW1_PROBLEMS}
+    assert all(not HW1_DEPENDS_ON[p] for p in ("1.1.0", "1.1.1", "1.1.2", "1.1.3", "1.2"))
+    assert all(HW1_DEPENDS_ON[p] == ("1.2",) for p in ("2.1", "2.2", "2.3", "2.4", "2.5"))
+    assert HW1_DEPENDS_ON["2.6"] == ("1.2", "2.3")
+    # a whole-model test may only build on problems graded before its own
+    order = [p.number for p in HW1_PROBLEMS]
+    for problem in HW1_PROBLEMS:
+        module = test_autograd if problem.module == "test_autograd" else test_mlp
+        for name, function in vars(module).items():
+            if name.startswith(problem.prefix):
+                for needed in getattr(function, "builds_on", ()):
+                    assert order.index(needed) < order.index(problem.number), name
 
 
 def test_pytest_runs_the_same_functions_and_they_pass(tmp_path):
@@ -414,12 +78,13 @@ def test_pytest_runs_the_same_functions_and_they_pass(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "--junitxml", str(report), "autograder/hw1_autograder/test_autograd.py",
-         "autograder/hw1_autograder/test_mlp.py"],
+         "autograder/hw1_autograder/test_mlp.py", "autograder/hw1_autograder/test_practice.py"],
         cwd=str(ROOT), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     cases = ElementTree.parse(str(report)).getroot().iter("testcase")
     outcomes = {case.get("name"): [child.tag for child in case] for case in cases}
-    mapped = {name for p in runner.PROBLEMS for name, _ in runner.tests_of(p)}
+    mapped = {name for module in (test_autograd, test_mlp, test_practice)
+              for name in vars(module) if name.startswith("test_")}
     assert set(outcomes) == mapped
     assert all(not children for children in outcomes.values())      # no failure, error, skip
 
@@ -427,42 +92,192 @@ def test_pytest_runs_the_same_functions_and_they_pass(tmp_path):
 def test_fixtures_are_small_and_match_pytorch():
     sizes = [path.stat().st_size for path in helpers.FIXTURE_DIR.glob("*.npz")]
     assert len(sizes) == 2 and sum(sizes) < 1_000_000
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="PyTorch is the optional oracle: see the README's set-up")
     from autograder.hw1_autograder import make_fixtures
     assert make_fixtures.check(make_fixtures.generate()) == 0
 
 
 # --------------------------------------------------------------------------- #
-# Helpers
+# Messages that point at the fix
 # --------------------------------------------------------------------------- #
-def test_assert_close_names_the_value_shape_and_difference():
+def failure(got, expected, **kwargs):
     with pytest.raises(helpers.CheckFailure) as info:
-        helpers.assert_close(Tensor(np.array([1.0, 2.5, 3.0])), [1.0, 2.0, 3.0], "x.grad")
-    message = str(info.value)
-    assert "x.grad" in message and "(3,)" in message and "1 of 3" in message
-    assert "max abs difference 0.5 at index (1,): expected 2, got 2.5" in message
-    with pytest.raises(helpers.CheckFailure, match=r"shape \(2, 3\) expected, got shape \(3, 2\)"):
-        helpers.assert_close(np.zeros((3, 2)), np.zeros((2, 3)), "w")
-    with pytest.raises(helpers.CheckFailure, match="non-finite"):
-        helpers.assert_close(np.array([np.nan, 1.0]), [0.5, 1.0], "loss")
-    with pytest.raises(helpers.CheckFailure, match="got None"):
+        helpers.assert_close(got, expected, "value", **kwargs)
+    return str(info.value)
+
+
+def test_a_message_names_the_value_shapes_first_and_largest_difference():
+    message = failure(Tensor(np.array([1.0, 2.5, 3.0, 9.0])), [1.0, 2.0, 3.0, 4.0])
+    assert "value: values differ (shape (4,)); 2 of 4 elements off" in message
+    assert "first differing element at index (1,): expected 2, got 2.5" in message
+    assert "largest difference 5 at index (3,): expected 4, got 9" in message
+    assert "pattern" not in message                      # no pattern holds for every element
+
+
+def test_patterns_are_named_only_when_every_element_shows_them():
+    rng = np.random.default_rng(0)
+    expected = rng.normal(size=(5, 3))
+    assert "the sign is flipped on every element" in failure(-expected, expected)
+    assert "5 times too large everywhere: summed over the batch instead of averaged" in \
+        failure(5 * expected, expected, batch=5)
+    assert "5 times too small everywhere" in failure(expected / 5, expected, batch=5)
+    assert "every element is 3 times the expected value" in failure(3 * expected, expected)
+    square = rng.normal(size=(3, 3))
+    assert "got the transpose of the expected value" in failure(square.T, square)
+    other = rng.normal(size=(5, 3))
+    assert "swapped" in failure(other, expected, alternatives=[("swapped", other)])
+    assert "got zeros everywhere" in failure(np.zeros((5, 3)), expected)
+    almost = 5 * expected
+    almost[0, 0] *= 1.001                                # one element breaks the pattern
+    assert "pattern" not in failure(almost, expected, batch=5)
+    assert "pattern" not in failure(-expected + 1e-3, expected)
+
+
+def test_shape_mismatches_say_what_went_wrong():
+    assert "the transpose?" in failure(np.zeros((3, 2)), np.zeros((2, 3)))
+    assert "summed back to the input's shape (unbroadcast)" in \
+        failure(np.zeros((5, 3)), np.zeros(3))
+    with pytest.raises(helpers.CheckFailure, match="a.grad: got None: no gradient arrived"):
         helpers.assert_close(None, [1.0], "a.grad")
     with pytest.raises(helpers.CheckFailure, match="expected a Tensor"):
         helpers.assert_close("1.0", [1.0], "out")
+    with pytest.raises(helpers.CheckFailure, match="non-finite"):
+        helpers.assert_close(np.array([np.nan, 1.0]), [0.5, 1.0], "loss")
     helpers.assert_close(Tensor(np.array([2.0])), 2.0, "loss", scalar=True)
     helpers.assert_close(np.array([1.0 + 1e-13]), [1.0], "tight")
 
 
-def test_time_limit_and_bounded_output():
-    with pytest.raises(helpers.TimeLimitExceeded):
-        with helpers.time_limit(0.2):
-            time.sleep(5)
-    with helpers.time_limit(5) as limit:
-        pass
-    assert not limit.expired
-    sink = helpers.BoundedOutput(limit=50, max_lines=3)
-    sink.write("a\nb\nc\nd\n" + "x" * 100)
-    assert sink.getvalue().startswith("a\nb\nc\n... (") and "more characters" in sink.getvalue()
+# --------------------------------------------------------------------------- #
+# The sandbox: each problem in a child process
+# --------------------------------------------------------------------------- #
+def inject(path, anchor, code):
+    """An edit that runs ``code`` (one statement, 8-space indented) just before ``anchor``."""
+    return Edit(path, anchor, "        {}\n{}".format(code, anchor))
+
+
+DIV_FORWARD = '        return _elementwise("Div", np.true_divide, a, b)'
+MUL_BACKWARD = "        (a, b), g = ctx.saved_tensors, grad_output.data\n        return _grads(unbroadcast(g * b"
+SUB_FORWARD = '        return _elementwise("Sub", np.subtract, a, b)'
+RELU_FORWARD = "        ctx.mask = a.data > 0"
+BN_FORWARD = '        _require_tensors("BatchNorm", x, gamma, beta, running_mean, running_var)'
+XE_FORWARD = "        x = logits.data\n        shifted"
+SANDBOX_CASES = {
+    "os._exit(0)": ([inject(FUNCTIONAL, DIV_FORWARD, "__import__('os')._exit(0)")], {"1.1.3"},
+                    "ended the Python process (exit status 0"),
+    "sys.exit(3)": ([inject("mytorch/optim/sgd.py", "        for param, delta in zip(",
+                            "__import__('sys').exit(3)")], {"2.3", "2.6"},
+                    "your code called exit(3)"),
+    "a segfault": ([inject(FUNCTIONAL, MUL_BACKWARD, "__import__('ctypes').string_at(0)")],
+                   {"1.1.2"}, "crashed with a segmentation fault (SIGSEGV)"),
+    "a MemoryError": ([inject(FUNCTIONAL, XE_FORWARD, "np.ones((1 << 31, 1 << 10))")], {"2.5"},
+                      "MemoryError"),
+    "runaway recursion": ([inject(FUNCTIONAL, SUB_FORWARD,
+                                  "(lambda f: f(f))(lambda f: f(f))")], {"1.1.1"},
+                          "RecursionError"),
+    "a flood of prints, then an error": (
+        [inject(FUNCTIONAL, BN_FORWARD, "print('spam ' * 5000 + '\\n') or print('x' * 10 ** 7) "
+                                        "or 1 / 0")], {"2.4"}, "ZeroDivisionError"),
+    "a hang that swallows the timeout": (
+        [inject(FUNCTIONAL, RELU_FORWARD, "exec('while True:\\n try:\\n  "
+                                          "__import__(\"time\").sleep(10)\\n except BaseException:"
+                                          "\\n  pass')")], {"2.2"},
+        "still running 2 s after the time limit"),
+    "prints from correct code": ([inject(FUNCTIONAL, SUB_FORWARD, "print('debug ' * 20000)")],
+                                 set(), "Total score: 100/100"),
+}
+
+
+@pytest.fixture(scope="module")
+def sandboxed():
+    jobs = [(name, edits, "hw1") for name, (edits, _, _) in SANDBOX_CASES.items()]
+    started = time.perf_counter()
+    results = grade_copies_with_timeout(jobs, timeout=1.0)
+    return results, time.perf_counter() - started
+
+
+def grade_copies_with_timeout(jobs, timeout):
+    previous = os.environ.get(runner.TIMEOUT_ENV)
+    os.environ[runner.TIMEOUT_ENV] = str(timeout)
+    try:
+        return grade_copies(jobs)
+    finally:
+        if previous is None:
+            del os.environ[runner.TIMEOUT_ENV]
+        else:
+            os.environ[runner.TIMEOUT_ENV] = previous
+
+
+@pytest.mark.parametrize("case", sorted(SANDBOX_CASES))
+def test_student_code_that_misbehaves_costs_only_its_problem(case, sandboxed):
+    _, expected, words = SANDBOX_CASES[case]
+    result = sandboxed[0][case]
+    assert result.failing == expected, result.report
+    assert words in result.report, result.report
+    lines = result.report.strip().splitlines()
+    assert json.loads(lines[-1])["scores"] == result.scores        # the JSON line is last
+    assert len(result.report) < 12000                              # output stays bounded
+
+
+def test_the_whole_misbehaving_set_is_graded_quickly(sandboxed):
+    # eight gradings, one of them a hang killed after its 1 s limit + 2 s grace
+    assert sandboxed[1] < 120
+
+
+def test_os_exit_in_a_forward_still_prints_every_score_and_fails(tmp_path):
+    project = make_copy([inject(FUNCTIONAL, DIV_FORWARD, "__import__('os')._exit(0)")], tmp_path)
+    shutil.copytree(str(ROOT / "autograder"), str(project / "autograder"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(GRADE, str(project))
+    result = run_script(["bash", str(project / "grade.sh"), "1"], tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    scores = json.loads(lines[-1])["scores"]
+    assert scores == dict(FULL, **{"1.1.3 Division": 0})
+    assert "Total score: 95/100" in lines
+
+
+def test_the_time_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(runner.TIMEOUT_ENV, "soon")
+    with pytest.raises(ValueError, match=runner.TIMEOUT_ENV):
+        runner.grade(stream=io.StringIO())
+    monkeypatch.setenv(runner.TIMEOUT_ENV, "0.5")
+    result = grade_copy([inject(FUNCTIONAL, DIV_FORWARD, "__import__('time').sleep(1000)")])
+    assert result.failing == {"1.1.3"}
+    assert "timed out after 0.5 s" in result.report and "sleep(1000)" in result.report
+
+
+def test_a_stub_says_not_implemented_yet():
+    result = grade_copy([Edit(FUNCTIONAL, MUL_BACKWARD, '        raise NotImplementedError('
+                              '"Problem 1.1.2: implement Mul.backward (handout section 1.1.2)")\n'
+                              + MUL_BACKWARD)])
+    assert result.failing == {"1.1.2"}
+    assert "not implemented yet: Mul.backward (Problem 1.1.2)" in result.report
+    assert "Traceback" not in result.report
+
+
+def test_without_fork_a_fresh_interpreter_grades_the_same(tmp_path):
+    result = run_script([sys.executable, "autograder/hw1_autograder/runner.py", "1.1.1", "2.4"],
+                        ROOT, AUTOGRADER_NO_FORK="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "scores": {"1.1.1 Subtraction": 5, "2.4 BatchNorm": 10}}
+
+
+def test_the_sandbox_reports_how_a_child_ended():
+    outcome = sandbox.run(_report_then_exit, (7,), timeout=5)
+    assert outcome.records == [{"value": 7}] and "exit status 0" in outcome.ending
+    outcome = sandbox.run(_print_a_lot, (), timeout=5)
+    assert outcome.ending is None and len(outcome.output) == sandbox.OUTPUT_LIMIT
+    assert outcome.output_dropped == 10 ** 6 + 1 - sandbox.OUTPUT_LIMIT
+
+
+def _report_then_exit(report, value):
+    report({"value": value})
+    os._exit(0)
+
+
+def _print_a_lot(report):
+    print("x" * 10 ** 6)
 
 
 # --------------------------------------------------------------------------- #
@@ -470,11 +285,12 @@ def test_time_limit_and_bounded_output():
 # --------------------------------------------------------------------------- #
 def run_script(args, cwd, **env):
     environment = dict(os.environ, **dict({"PYTHON": sys.executable}, **env))
-    return subprocess.run(args, cwd=str(cwd), capture_output=True, text=True, timeout=120,
+    return subprocess.run(args, cwd=str(cwd), capture_output=True, text=True, timeout=180,
                           env=environment)
 
 
 def test_grade_sh_1_from_any_directory(tmp_path):
+    started = time.perf_counter()
     result = run_script(["bash", GRADE, "1"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
@@ -485,6 +301,15 @@ def test_grade_sh_1_from_any_directory(tmp_path):
             "{0}/{0}".format(problem.points), "PASS"], row
     assert "Total score: 100/100" in lines
     assert any("100/110" in line for line in lines)
+    assert time.perf_counter() - started < 60
+
+
+def test_grade_sh_one_problem_shows_only_it(tmp_path):
+    result = run_script(["bash", GRADE, "1", "2.4"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"scores": {"2.4 BatchNorm": 10}}
+    assert "Total score: 10/10 (selected problems)" in result.stdout
+    assert "Practice checks" not in result.stdout
 
 
 def test_grade_sh_usage_and_bad_arguments(tmp_path):
@@ -508,27 +333,14 @@ def test_grade_sh_runs_with_python_from_the_environment(tmp_path):
     assert "autograder/hw1_autograder/runner.py 2.1" in marker.read_text()
 
 
-def test_grade_sh_m_passes_the_mnist_script_exit_status_through(tmp_path):
-    shutil.copy(GRADE, str(tmp_path))
-    (tmp_path / "autograder" / "hw1_autograder").mkdir(parents=True)
-    (tmp_path / "autograder" / "hw1_autograder" / "test_mnist.py").write_text(
-        "import sys\nprint('fake mnist', sys.argv[1:])\nsys.exit(3)\n")
-    result = run_script(["bash", str(tmp_path / "grade.sh"), "m"], ROOT)
-    assert result.returncode == 3 and "fake mnist" in result.stdout
-    (tmp_path / "autograder" / "hw1_autograder" / "test_mnist.py").unlink()
-    result = run_script(["bash", str(tmp_path / "grade.sh"), "m"], ROOT)
-    assert result.returncode != 0 and "test_mnist.py is missing" in result.stderr
-
-
-def test_grade_sh_fails_when_a_problem_fails(tmp_path):
-    """A copy whose batchnorm.py does not parse: 1.x still full, 2.x all 0, exit status 1."""
-    for name in ("mytorch", "autograder"):
-        shutil.copytree(str(ROOT / name), str(tmp_path / name),
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(GRADE, str(tmp_path))
-    with open(str(tmp_path / "mytorch" / "nn" / "batchnorm.py"), "a") as source:
-        source.write("\ndef broken(:\n")
-    result = run_script(["bash", str(tmp_path / "grade.sh"), "1"], ROOT)
+def test_a_file_that_does_not_parse_costs_the_problems_that_import_it(tmp_path):
+    """batchnorm.py does not parse: every 2.x test module import fails, 1.x stays full."""
+    project = make_copy([Edit("mytorch/nn/batchnorm.py", "class BatchNorm1d(Module):",
+                              "def broken(:\n\n\nclass BatchNorm1d(Module):")], tmp_path)
+    shutil.copytree(str(ROOT / "autograder"), str(project / "autograder"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(GRADE, str(project))
+    result = run_script(["bash", str(project / "grade.sh"), "1"], ROOT)
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     scores = json.loads(lines[-1])["scores"]

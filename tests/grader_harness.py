@@ -1,0 +1,81 @@
+"""Grading scratch copies of the library: shared by the grader's mutation and sandbox tests.
+
+A ``Mistake`` is a typical student mistake written as text edits of the reference
+source.  ``grade_copies`` applies each to a scratch copy of mytorch/ and hw1/,
+grades the copy with the real runner (each problem in its own child process),
+and returns what failed.  Copies are graded two at a time (the machine has two
+cores), each in a forked worker, so the catalogue stays within the test budget.
+"""
+import io
+import multiprocessing
+import shutil
+import tempfile
+from collections import namedtuple
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+Edit = namedtuple("Edit", "path old new count", defaults=(1,))
+Graded = namedtuple("Graded", "failing practice_failing report scores")
+
+
+class Mistake(namedtuple("Mistake", "name problem edits costs practice words")):
+    """``problem``: where the mistake lives; ``costs``: the problems it must fail;
+    ``practice``: the practice checks it must fail (None: not checked); ``words``:
+    text the report must contain."""
+
+    def __new__(cls, name, problem, edits, costs, practice=None, words=""):
+        return super().__new__(cls, name, problem, tuple(edits), frozenset(costs),
+                               None if practice is None else frozenset(practice), words)
+
+
+def make_copy(edits, directory):
+    """A scratch copy of mytorch/ and hw1/ under ``directory`` with ``edits`` applied."""
+    root = Path(directory)
+    for name in ("mytorch", "hw1"):
+        shutil.copytree(str(ROOT / name), str(root / name),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.png"))
+    for edit in edits:
+        path = root / edit.path
+        text = path.read_text()
+        found = text.count(edit.old)
+        if found != edit.count:
+            raise AssertionError("{}: expected {} occurrence(s) of {!r}, found {}: update the "
+                                 "mistake to the current source".format(
+                                     edit.path, edit.count, edit.old, found))
+        path.write_text(text.replace(edit.old, edit.new))
+    return root
+
+
+def grade_copy(edits, grader="hw1", timeout=None):
+    """Grade a scratch copy with ``edits``; a Graded tuple (picklable)."""
+    if grader == "hw1":
+        from autograder.hw1_autograder import runner
+    else:
+        from autograder.hw1_bonus_autograder import runner
+    with tempfile.TemporaryDirectory() as directory:
+        root = make_copy(edits, directory)
+        stream = io.StringIO()
+        run = runner.grade(root=root, stream=stream, timeout=timeout)
+    failing = frozenset(r.problem.number for r in run.results if not r.passed)
+    practice = frozenset() if run.practice is None else frozenset(
+        t.name[len("test_practice_"):] for t in run.practice.tests if t.status != "pass")
+    return Graded(failing, practice, stream.getvalue(),
+                  {runner.key(r.problem): r.score for r in run.results})
+
+
+def _grade_job(job):
+    name, edits, grader = job
+    return name, grade_copy(edits, grader)
+
+
+def grade_copies(jobs, workers=2):
+    """{name: Graded} for [(name, edits, grader)], graded ``workers`` at a time."""
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        context = None
+    if context is None or workers < 2 or len(jobs) < 2:
+        return dict(_grade_job(job) for job in jobs)
+    with context.Pool(workers) as pool:
+        return dict(pool.imap_unordered(_grade_job, jobs))
