@@ -17,9 +17,6 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
 import ctypes                                                    # noqa: E402
-import gc                                                        # noqa: E402
-import gzip                                                      # noqa: E402
-import importlib                                                 # noqa: E402
 import resource                                                  # noqa: E402
 import statistics                                                # noqa: E402
 import sys                                                       # noqa: E402
@@ -126,41 +123,6 @@ def synthetic_batches(count, batch=BATCH, seed=1):
             for _ in range(count)]
 
 
-FASHION_MNIST = "/usr/share/datasets/fashion-mnist"       # Debian's dataset-fashion-mnist
-
-
-def read_idx(path):
-    """An IDX file (gzipped) as a uint8 array of the shape its header gives."""
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def mnist_sized_data(n_train=55000, n_val=5000, seed=11785):
-    """(source, x_train, y_train, x_val, y_val): Fashion-MNIST if installed, else synthetic.
-
-    Pixels become float64 in [0, 1]; the split is a fixed-seed shuffle.
-    """
-    images = os.path.join(FASHION_MNIST, "train-images-idx3-ubyte.gz")
-    labels = os.path.join(FASHION_MNIST, "train-labels-idx1-ubyte.gz")
-    rng = np.random.default_rng(seed)
-    if os.path.exists(images) and os.path.exists(labels):
-        x = read_idx(images).reshape(-1, SIZES[0])
-        y = read_idx(labels).astype(np.int64)
-        order = rng.permutation(len(x))[:n_train + n_val]
-        x, y = x[order] / 255.0, y[order]
-        source = "Fashion-MNIST ({})".format(FASHION_MNIST)
-    else:
-        # Learnable synthetic data: each class is a noisy copy of its own random prototype.
-        prototypes = rng.uniform(0, 1, (SIZES[2], SIZES[0]))
-        y = rng.integers(0, SIZES[2], n_train + n_val)
-        x = np.clip(prototypes[y] + rng.normal(0, 0.5, (len(y), SIZES[0])), 0, 1)
-        source = "synthetic (seed {}; Fashion-MNIST not installed)".format(seed)
-    return source, x[:n_train], y[:n_train], x[n_train:], y[n_train:]
-
-
 # --------------------------------------------------------------------------- #
 # The three implementations
 # --------------------------------------------------------------------------- #
@@ -188,24 +150,24 @@ class Impl:
 class MyTorchImpl(Impl):
     name = "mytorch"
 
-    def __init__(self, weights, package="mytorch"):
-        # ``package``: another copy of the library under a different name, to compare
-        # a prototype with the original in one process.
-        def module(name):
-            return importlib.import_module(package + name)
-        self.Tensor, self.no_grad = module(".tensor").Tensor, module("").no_grad
+    def __init__(self, weights):
+        from mytorch import Tensor, no_grad
+        from mytorch.nn.activations import ReLU
+        from mytorch.nn.batchnorm import BatchNorm1d
+        from mytorch.nn.linear import Linear
+        from mytorch.nn.loss import CrossEntropyLoss
+        from mytorch.nn.sequential import Sequential
+        from mytorch.optim.sgd import SGD
+        self.Tensor, self.no_grad = Tensor, no_grad
         n_in, n_hidden, n_out = SIZES
-        Linear = module(".nn.linear").Linear
-        self.model = module(".nn.sequential").Sequential(
-            Linear(n_in, n_hidden),
-            module(".nn.batchnorm").BatchNorm1d(n_hidden, eps=BN_EPS, momentum=BN_MOMENTUM),
-            module(".nn.activations").ReLU(), Linear(n_hidden, n_out))
+        self.model = Sequential(Linear(n_in, n_hidden),
+                                BatchNorm1d(n_hidden, eps=BN_EPS, momentum=BN_MOMENTUM),
+                                ReLU(), Linear(n_hidden, n_out))
         self.fc1, self.bn, _, self.fc2 = self.model.layers
         for tensor, key in self._named():
             tensor.data = weights[key].copy()
-        self.criterion = module(".nn.loss").CrossEntropyLoss()
-        self.optimizer = module(".optim.sgd").SGD(self.model.parameters(), lr=LR,
-                                                  momentum=MOMENTUM)
+        self.criterion = CrossEntropyLoss()
+        self.optimizer = SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
 
     def _named(self):
         return ((self.fc1.weight, "W1"), (self.fc1.bias, "b1"), (self.bn.gamma, "gamma"),
@@ -431,14 +393,3 @@ def rss_bytes():
 def peak_rss_bytes():
     """Peak resident set size of this process so far (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def live_objects(type_name):
-    """Number of objects tracked by the garbage collector whose class is named ``type_name``."""
-    gc.collect()
-    return sum(1 for obj in gc.get_objects() if type(obj).__name__ == type_name)
-
-
-def verdict(value, target, higher_is_better):
-    ok = value >= target if higher_is_better else value <= target
-    return "PASS" if ok else "MISS"

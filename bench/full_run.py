@@ -18,7 +18,9 @@ and the peak RSS during training (the peak is reset after set-up through
 """
 import benchlib                  # first: pins BLAS to one thread before NumPy is loaded
 import argparse
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,6 +28,32 @@ import time
 import numpy as np
 
 MIB = 2.0 ** 20
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"       # Debian's dataset-fashion-mnist
+
+
+def mnist_sized_data(n_train=55000, n_val=5000, seed=11785):
+    """(source, x_train, y_train, x_val, y_val): Fashion-MNIST if installed, else synthetic.
+
+    Pixels become float64 in [0, 1]; the split is a fixed-seed shuffle.
+    """
+    rng = np.random.default_rng(seed)
+    if os.path.exists(os.path.join(FASHION_MNIST, "train-images-idx3-ubyte.gz")):
+        # data/prepare.py's IDX reader (it checks the files as it reads them)
+        spec = importlib.util.spec_from_file_location(
+            "prepare", os.path.join(benchlib.REPO, "data", "prepare.py"))
+        prepare = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(prepare)
+        x, y = prepare.load_idx_dir(FASHION_MNIST)
+        order = rng.permutation(len(x))[:n_train + n_val]
+        x, y = x[order] / 255.0, y[order]
+        source = "Fashion-MNIST ({})".format(FASHION_MNIST)
+    else:
+        # Learnable synthetic data: each class is a noisy copy of its own random prototype.
+        prototypes = rng.uniform(0, 1, (benchlib.SIZES[2], benchlib.SIZES[0]))
+        y = rng.integers(0, benchlib.SIZES[2], n_train + n_val)
+        x = np.clip(prototypes[y] + rng.normal(0, 0.5, (len(y), benchlib.SIZES[0])), 0, 1)
+        source = "synthetic (seed {}; Fashion-MNIST not installed)".format(seed)
+    return source, x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 
 def reset_peak_rss():
@@ -43,7 +71,7 @@ def worker(name, epochs, seed):
     if name == "torch" and benchlib.load_torch() is None:
         print(json.dumps({"impl": name, "skipped": benchlib.TORCH_MISSING}))
         return
-    source, x_train, y_train, x_val, y_val = benchlib.mnist_sized_data()
+    source, x_train, y_train, x_val, y_val = mnist_sized_data()
     impl = benchlib.IMPLS[name](benchlib.initial_weights(seed))
     setup_peak = benchlib.peak_rss_bytes()
     reset = reset_peak_rss()

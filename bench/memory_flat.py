@@ -18,6 +18,12 @@ import gc
 MIB = 2.0 ** 20
 
 
+def live_objects(type_name):
+    """Number of objects tracked by the garbage collector whose class is named ``type_name``."""
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if type(obj).__name__ == type_name)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10000)
@@ -41,10 +47,10 @@ def main():
         args.every, args.steps, growth / MIB, growth / max(args.steps - args.every, 1)))
 
     print("\nlive after the loop, last loss still referenced: {} BackwardFunction, {} Tensor"
-          .format(benchlib.live_objects("BackwardFunction"), benchlib.live_objects("Tensor")))
+          .format(live_objects("BackwardFunction"), live_objects("Tensor")))
     del loss
     print("live after del loss:                          {} BackwardFunction, {} Tensor"
-          .format(benchlib.live_objects("BackwardFunction"), benchlib.live_objects("Tensor")))
+          .format(live_objects("BackwardFunction"), live_objects("Tensor")))
     params = impl.optimizer.params
     print("(expected Tensors: {} parameters + {} grads + 2 BatchNorm running statistics + {} "
           "prepared batch tensors = {})".format(len(params), len(params), 2 * len(batches),

@@ -462,6 +462,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--url needs --download")
     if args.sha256 and not (args.idx or args.download):
         parser.error("--sha256 needs --idx or --download")
+    # Checked before any download: the deepest part of --out that exists must be a folder.
+    existing = next(path for path in (args.out, *args.out.parents) if path.exists())
+    if not existing.is_dir():
+        parser.error(f"--out takes a folder, but {existing} is a file (the four .npy files "
+                     f"are written into the folder, e.g. --out {existing.parent})")
     try:
         images, labels, val_per_class = load_source(args)
         if args.val_per_class is not None:

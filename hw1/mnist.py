@@ -36,7 +36,8 @@ def mnist(train_x, train_y, val_x, val_y, num_epochs=NUM_EPOCHS, seed=SEED, log=
 
     train_x (N, 784) and val_x (M, 784): pixels, float (the autograder scales them
     to [0, 1]); train_y (N,) and val_y (M,): integer labels 0-9.  ``log``, if
-    given, is called with one line of progress at a time (e.g. ``log=print``).
+    given, is called with one line of progress at a time (e.g. ``log=print``):
+    the loss, the validation accuracy, and the training speed (validation excluded).
     The same ``seed`` gives the same accuracies.
     """
     train_x, train_y = _check_split("train", train_x, train_y)
@@ -66,10 +67,11 @@ def train(model, optimizer, criterion, train_x, train_y, val_x, val_y,
                          .format(BATCH_SIZE, len(train_x)))
     validate_every = min(VALIDATE_EVERY, max(1, batches_per_epoch // 4))
     val_accuracies = []
-    started, seen = time.perf_counter(), 0
+    seen, training_seconds = 0, 0.0       # for the progress lines: training speed only
     for epoch in range(num_epochs):
         order = np.random.permutation(len(train_x))
         for i in range(batches_per_epoch):
+            started = time.perf_counter()
             batch = order[i * BATCH_SIZE:(i + 1) * BATCH_SIZE]
             model.train()
             optimizer.zero_grad()
@@ -81,14 +83,16 @@ def train(model, optimizer, criterion, train_x, train_y, val_x, val_y,
                     "rate or check the inputs' scale".format(loss.item(), epoch + 1, i))
             loss.backward()
             optimizer.step()
+            training_seconds += time.perf_counter() - started
             seen += len(batch)
             if i % validate_every == 0:
                 accuracy = validate(model, val_x, val_y)
                 val_accuracies.append(accuracy)
                 if log is not None:
                     log("epoch {}  batch {:4d}/{}  loss {:.4f}  val accuracy {:.4f}  "
-                        "{:,.0f} samples/s".format(epoch + 1, i, batches_per_epoch, loss.item(),
-                                                  accuracy, seen / (time.perf_counter() - started)))
+                        "training {:,.0f} samples/s".format(
+                            epoch + 1, i, batches_per_epoch, loss.item(), accuracy,
+                            seen / max(training_seconds, 1e-9)))
     if (batches_per_epoch - 1) % validate_every:
         val_accuracies.append(validate(model, val_x, val_y))      # the trained model, too
         if log is not None:
@@ -98,6 +102,9 @@ def train(model, optimizer, criterion, train_x, train_y, val_x, val_y,
 
 def validate(model, val_x, val_y):
     """Accuracy over the whole validation set, in eval mode and without building a graph."""
+    if len(val_x) == 0:
+        raise ValueError("mnist: the validation set is empty: accuracy is the fraction of "
+                         "validation samples classified right, so it needs at least one")
     model.eval()
     correct = 0
     with no_grad():

@@ -38,6 +38,21 @@ def _abbreviate(value, limit=60):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _shape(constructor, dims):
+    """A constructor's shape, given as separate ints or as one tuple or list of ints
+    (``zeros(2, 3)`` or ``zeros((2, 3))``, as in NumPy and PyTorch)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    for n in dims:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError("Tensor.{0}: the shape must be ints, as in Tensor.{0}(2, 3) or "
+                            "Tensor.{0}((2, 3)); got {1}".format(constructor, _abbreviate(dims)))
+        if n < 0:
+            raise ValueError("Tensor.{}: dimensions cannot be negative, got shape {}"
+                             .format(constructor, dims))
+    return tuple(int(n) for n in dims)
+
+
 def _as_tensor(value):
     """Operands of ``+ - * / @`` that are numbers or arrays become constant Tensors."""
     return value if isinstance(value, Tensor) else Tensor(value)
@@ -147,23 +162,28 @@ class Tensor:
     # ------------------------------------------------------------------ #
     @staticmethod
     def zeros(*shape):
-        return Tensor(np.zeros(shape))
+        """A constant Tensor of zeros: ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``."""
+        return Tensor(np.zeros(_shape("zeros", shape)))
 
     @staticmethod
     def ones(*shape):
-        return Tensor(np.ones(shape))
+        """A constant Tensor of ones: ``Tensor.ones(2, 3)`` or ``Tensor.ones((2, 3))``."""
+        return Tensor(np.ones(_shape("ones", shape)))
 
     @staticmethod
     def arange(*interval):
+        """``Tensor.arange(stop)`` or ``Tensor.arange(start, stop[, step])``, as np.arange."""
         return Tensor(np.arange(*interval))
 
     @staticmethod
     def randn(*shape):
-        return Tensor(np.random.normal(0, 1, shape))
+        """Standard normal samples (from np.random): ``Tensor.randn(2, 3)`` or ``((2, 3))``."""
+        return Tensor(np.random.normal(0, 1, _shape("randn", shape)))
 
     @staticmethod
     def empty(*shape):
-        return Tensor(np.empty(shape))
+        """An uninitialised Tensor: ``Tensor.empty(2, 3)`` or ``Tensor.empty((2, 3))``."""
+        return Tensor(np.empty(_shape("empty", shape)))
 
     # ------------------------------------------------------------------ #
     # Autograd

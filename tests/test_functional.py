@@ -2,6 +2,8 @@
 (``ctx = ContextManager(); out = Op.forward(ctx, ...); grads = Op.backward(ctx, g)``)
 and through ``Op.apply``.  Expected values are NumPy formulas / hand-derived derivatives.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -213,6 +215,23 @@ def test_matmul_2d_hand_formula(rng):
     out, g, (ga, gb) = _run(F.MatMul, Tensor(a), Tensor(b), rng=rng)
     _assert_grad(ga, g @ b.T)
     _assert_grad(gb, a.T @ g)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((), (3,)), ((2, 3), ()), ((), ())])
+def test_matmul_with_a_0d_tensor_says_it_needs_a_dimension(shape_a, shape_b):
+    a, b = Tensor(np.ones(shape_a)), Tensor(np.ones(shape_b))
+    with pytest.raises(ValueError) as info:
+        a @ b
+    message = str(info.value)
+    assert message.startswith("MatMul: matmul needs tensors with at least one dimension")
+    assert "shapes {} @ {}".format(shape_a, shape_b) in message
+    assert "inner dimensions" not in message
+
+
+def test_matmul_of_mismatched_inner_dimensions_names_both_shapes():
+    with pytest.raises(ValueError, match=re.escape(
+            "MatMul: cannot multiply shapes (2, 3) @ (4, 5): the inner dimensions must match")):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5)))
 
 
 # --------------------------------------------------------------------------- #

@@ -2,8 +2,10 @@
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,37 @@ def _load_grader():
 
 
 grader = _load_grader()
+
+
+def _needs_matplotlib():
+    """Skip (like the torch tests) when matplotlib, which only draws the plot, is missing."""
+    return pytest.importorskip("matplotlib", reason=grader.MATPLOTLIB_MISSING)
+
+
+def _project(tmp_path, n_train=1000, n_val=200, mnist_source=None):
+    """A copy of what ./grade.sh m needs, with the first n_train / n_val shipped digits
+    (small, so a run takes a second) and, if given, another hw1/mnist.py."""
+    project = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.png")
+    for folder in ("autograder", "mytorch", "hw1"):
+        shutil.copytree(str(ROOT / folder), str(project / folder), ignore=ignore)
+    shutil.copy(str(ROOT / "grade.sh"), str(project / "grade.sh"))
+    (project / "data").mkdir()
+    for split, count in (("train", n_train), ("val", n_val)):
+        for kind in ("data", "labels"):
+            name = "{}_{}.npy".format(split, kind)
+            np.save(str(project / "data" / name), np.load(str(ROOT / "data" / name))[:count])
+    if mnist_source is not None:
+        (project / "hw1" / "mnist.py").write_text(mnist_source)
+    return project
+
+
+def _grade_m(project, **environment):
+    """Run ``./grade.sh m`` of ``project`` with this Python (plus ``environment``)."""
+    return subprocess.run(["bash", str(project / "grade.sh"), "m"], cwd=str(project),
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHON=sys.executable, MPLBACKEND="",
+                                   **environment))
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +147,37 @@ def test_mnist_rejects_malformed_arrays_with_a_clear_error(change, error, words)
         mnist(bad["train_x"], bad["train_y"], bad["val_x"], bad["val_y"], num_epochs=1)
 
 
+def test_mnist_with_an_empty_validation_set_says_so_instead_of_dividing_by_zero(shipped):
+    train_x, train_y, val_x, val_y = shipped
+    with pytest.raises(ValueError, match="mnist: the validation set is empty"):
+        mnist(train_x[:200], train_y[:200], val_x[:0], val_y[:0], num_epochs=1)
+    with pytest.raises(ValueError, match="the validation set is empty"):
+        validate(Linear(784, 10), val_x[:0], val_y[:0])
+
+
+def test_progress_lines_report_training_speed_without_validation_time(shipped, monkeypatch):
+    # A fake clock: each reading advances 1 ms, and each validation takes 100 s.  Counting
+    # validation time would report about 1 sample/s; a 100-sample step is ~1 ms: 100,000.
+    clock = {"now": 0.0}
+
+    def perf_counter():
+        clock["now"] += 0.001
+        return clock["now"]
+
+    def slow_validate(model, val_x, val_y):
+        clock["now"] += 100.0
+        return validate(model, val_x, val_y)
+
+    monkeypatch.setattr(mnist_module, "time", types.SimpleNamespace(perf_counter=perf_counter))
+    monkeypatch.setattr(mnist_module, "validate", slow_validate)
+    lines = []
+    mnist(*(a[:400] for a in shipped), num_epochs=1, log=lines.append)
+    speeds = [float(re.search(r"training ([\d,]+) samples/s", line).group(1).replace(",", ""))
+              for line in lines if "samples/s" in line]
+    assert len(speeds) == 4                               # every batch of 4 is validated
+    assert all(speed == pytest.approx(100_000, rel=0.5) for speed in speeds), speeds
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")     # the overflow is the point
 def test_a_diverging_loss_stops_training_naming_epoch_and_batch(shipped, monkeypatch):
     monkeypatch.setattr(mnist_module, "LEARNING_RATE", 1e200)
@@ -123,35 +187,170 @@ def test_a_diverging_loss_stops_training_naming_epoch_and_batch(shipped, monkeyp
 
 @pytest.mark.parametrize("damage, words", [
     (lambda p: p.unlink(), "is missing"),
-    (lambda p: p.write_bytes(b"not a numpy file"), "not a readable .npy"),
+    (lambda p: p.write_bytes(b"not a numpy file"),
+     "not a readable .npy file (it does not start with the .npy header)"),
+    (lambda p: np.save(p, np.array([{"pixels": 1}], dtype=object), allow_pickle=True),
+     "not a readable .npy file (it holds Python objects, not an array of numbers)"),
+    (lambda p: p.write_bytes(p.read_bytes()[:5000]), "not a readable .npy file"),
     (lambda p: np.save(p, np.zeros((5, 28, 28), np.uint8)), "not the handout's format"),
+    (lambda p: np.save(p, np.zeros((0, 784), np.uint8)), "holds no samples (shape (0, 784))"),
+    (lambda p: np.save(p, np.zeros((999, 784), np.uint8)),
+     "holds 999 images but "),
 ])
 def test_grader_names_the_bad_data_file_and_the_command_that_makes_it(tmp_path, damage, words):
+    data = tmp_path / "data"
+    data.mkdir()
     for name in grader.SPLITS:
-        (tmp_path / name).write_bytes((ROOT / "data" / name).read_bytes())
-    damage(tmp_path / "val_data.npy")
+        (data / name).write_bytes((ROOT / "data" / name).read_bytes())
+    damage(data / "val_data.npy")
     with pytest.raises(grader.DataError) as info:
-        grader.load_data(str(tmp_path))
+        grader.load_data(str(data))
     message = str(info.value)
-    assert "val_data.npy" in message and words in message
+    assert str(data / "val_data.npy") in message and words in message
     assert "python3 data/prepare.py" in message
+    assert "pickle" not in message.lower(), "never suggest unpickling a data file"
+
+
+def test_grade_m_with_an_empty_validation_file_names_it_and_exits_2(tmp_path):
+    project = _project(tmp_path, n_val=0)
+    result = _grade_m(project)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "MNIST autograder: {} holds no samples (shape (0, 784)): run `python3 data/prepare.py` "
+        "to make it again".format(project / "data" / "val_data.npy"))
+
+
+def test_grade_m_says_what_it_expected_when_mnist_returns_none(tmp_path):
+    # The handout's starter ends with `val_accuracies = None; return val_accuracies`.
+    project = _project(tmp_path, mnist_source=(
+        "def mnist(train_x, train_y, val_x, val_y):\n"
+        "    val_accuracies = None\n"
+        "    return val_accuracies\n"))
+    result = _grade_m(project)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "mnist() returned None" in result.stderr
+    assert "the grader expects the list of validation accuracies" in result.stderr
+    assert "return val_accuracies" in result.stderr
+
+
+@pytest.mark.parametrize("returned, words", [
+    (None, "returned None"),
+    ([], "returned an empty list"),
+    (0.9, "returned a float (0.9)"),
+    ("0.9", "returned a str ('0.9')"),
+    ([0.1, "0.5"], "value 1 is '0.5' (a str)"),
+    ([0.1, float("nan")], "value 1 is nan"),
+    ([0.1, True], "value 1 is True (a bool)"),
+    ([10.0, 150.0], "value 1 is 150.0"),
+    ([0.1, -0.5], "value 1 is -0.5"),
+])
+def test_grader_rejects_what_is_not_a_list_of_accuracies(returned, words):
+    with pytest.raises(grader.ResultError) as info:
+        grader.check_accuracies(returned)
+    assert words in str(info.value)
+    assert "the grader expects the list of validation accuracies" in str(info.value)
+
+
+def test_grader_accepts_fractions_percentages_and_arrays():
+    assert grader.check_accuracies([0.1, 0.9]) == [0.1, 0.9]
+    assert grader.check_accuracies((12, 91.5)) == [12.0, 91.5]
+    assert grader.check_accuracies(np.array([0.25, 0.5])) == [0.25, 0.5]
+
+
+@pytest.mark.parametrize("count, num_train, epochs, expected", [
+    # The handout's schedule on the full set: 550 batches, batches 0, 100, ..., 500.
+    (18, 55000, 3, [e + (i + 1) / 550 for e in range(3) for i in (0, 100, 200, 300, 400, 500)]),
+    # hw1/mnist.py on the full set: the same, then once more after the last batch.
+    (19, 55000, 3, [e + (i + 1) / 550 for e in range(3) for i in (0, 100, 200, 300, 400, 500)]
+     + [3.0]),
+    # hw1/mnist.py on the shipped 4,000 digits: 40 batches, every 10th, then the end.
+    (13, 4000, 3, [0.025, 0.275, 0.525, 0.775, 1.025, 1.275, 1.525, 1.775,
+                   2.025, 2.275, 2.525, 2.775, 3.0]),
+    # The handout's schedule on the shipped digits: batch 0 of each epoch.
+    (3, 4000, 3, [0.025, 1.025, 2.025]),
+    (5, 4000, 2, [0.025, 0.525, 1.025, 1.525, 2.0]),
+])
+def test_validation_points_sit_at_their_fractional_epoch(count, num_train, epochs, expected):
+    got = grader.validation_epochs(count, num_train, epochs)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("count, num_train, epochs", [(8, 4000, 3), (200, 4000, 3), (3, 50, 3)])
+def test_validation_points_are_unknown_when_no_schedule_fits(count, num_train, epochs):
+    assert grader.validation_epochs(count, num_train, epochs) is None
+
+
+def test_the_plot_has_a_title_with_the_final_accuracy_labelled_axes_and_epochs_on_x():
+    _needs_matplotlib()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots()
+    try:
+        epochs = [0.025, 0.525, 1.025, 1.525, 2.0]
+        grader.draw_accuracies(axes, [0.1, 0.6, 0.8, 0.85, 0.9071], epochs)
+        assert axes.get_title() == "MNIST validation accuracy (final: 0.9071)"
+        assert axes.get_xlabel() == "Epoch" and axes.get_ylabel() == "Validation accuracy"
+        assert list(axes.lines[0].get_xdata()) == epochs
+        assert axes.get_ylim() == (0, 1)
+        axes.clear()
+        grader.draw_accuracies(axes, [10.0, 60.0, 90.5])              # percentages, no epochs
+        assert axes.get_title() == "MNIST validation accuracy (final: 90.50%)"
+        assert axes.get_xlabel() == "Validation round"
+        assert axes.get_ylabel() == "Validation accuracy (%)" and axes.get_ylim() == (0, 100)
+    finally:
+        plt.close(figure)
 
 
 def test_grader_writes_a_png_plot(tmp_path):
-    path = grader.plot_accuracies([0.1, 0.5, 0.8, 0.9], str(tmp_path / "plot.png"))
+    _needs_matplotlib()
+    path = grader.plot_accuracies([0.1, 0.5, 0.8, 0.9], str(tmp_path / "plot.png"),
+                                  epochs=[0.5, 1.0, 1.5, 2.0])
     assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_grade_m_trains_prints_progress_and_saves_the_plot():
-    plot = ROOT / "hw1" / "validation_accuracy.png"
-    result = subprocess.run(["bash", str(ROOT / "grade.sh"), "m"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "MPLBACKEND": ""})
+def test_grade_m_trains_prints_progress_and_saves_the_plot(tmp_path):
+    _needs_matplotlib()
+    project = _project(tmp_path, n_train=4000, n_val=1000)       # the shipped set
+    result = _grade_m(project)
     assert result.returncode == 0, result.stderr
-    assert "epoch 3" in result.stdout and "samples/s" in result.stdout
+    assert "epoch 3" in result.stdout and "training" in result.stdout \
+        and "samples/s" in result.stdout
     final = float(result.stdout.split("Final validation accuracy:")[1].split()[0])
     assert final >= 0.90
+    plot = project / "hw1" / "validation_accuracy.png"
     assert plot.exists() and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_grade_m_runs_a_handout_signature_mnist_that_takes_no_log(tmp_path):
+    _needs_matplotlib()
+    # The handout's mnist(train_x, train_y, val_x, val_y): no log argument to pass.
+    project = _project(tmp_path, mnist_source=(
+        "def mnist(train_x, train_y, val_x, val_y):\n"
+        "    print('student mnist ran on', len(train_x), 'samples')\n"
+        "    return [0.2, 0.7, 0.9]\n"))
+    result = _grade_m(project)
+    assert result.returncode == 0, result.stderr
+    assert "student mnist ran on 1000 samples" in result.stdout
+    assert "Final validation accuracy: 0.9000" in result.stdout
+    assert (project / "hw1" / "validation_accuracy.png").exists()
+
+
+def test_grade_m_without_matplotlib_prints_the_accuracies_then_says_how_to_get_the_plot(
+        tmp_path):
+    project = _project(tmp_path)
+    fake = tmp_path / "no_matplotlib" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
+    result = _grade_m(project, PYTHONPATH=str(fake.parent))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Validation accuracies: " in result.stdout
+    assert "Final validation accuracy: " in result.stdout
+    assert "the plot needs matplotlib: pip install -r requirements.txt" in result.stderr
+    assert not (project / "hw1" / "validation_accuracy.png").exists()
 
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian's dataset-fashion-mnist
@@ -159,7 +358,7 @@ FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian's dataset-fas
 
 @pytest.mark.skipif(not (FASHION_DIR / "train-images-idx3-ubyte.gz").exists(),
                     reason="Debian package dataset-fashion-mnist is not installed "
-                           "(.ci/run installs it)")
+                           "(see README.md, Test)")
 def test_full_size_fashion_mnist_converts_and_trains(tmp_path):
     prepare = subprocess.run([sys.executable, str(ROOT / "data" / "prepare.py"),
                               "--idx", str(FASHION_DIR), "--out", str(tmp_path)],

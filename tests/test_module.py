@@ -167,6 +167,23 @@ def test_reassigning_a_parameter_attribute_to_a_new_parameter_replaces_it():
     assert len(params) == 2
 
 
+def test_replacing_a_parameter_by_a_tensor_that_requires_grad_names_is_parameter():
+    # The silent failure this prevents: the new weight would leave parameters(),
+    # so SGD would never train it.
+    layer = Linear(3, 2)
+    old = layer.weight
+    with pytest.raises(TypeError, match=r"Linear\.weight.*is_parameter=True"):
+        layer.weight = Tensor(np.zeros((2, 3)), requires_grad=True)
+    assert layer.weight is old
+    assert ids(layer.parameters()) == ids([old, layer.bias])
+
+
+def test_a_non_parameter_that_requires_grad_may_take_a_fresh_attribute_name():
+    layer = Linear(3, 2)
+    layer.extra = Tensor(np.zeros(2), requires_grad=True)        # never was a parameter
+    assert ids(layer.parameters()) == ids([layer.weight, layer.bias])
+
+
 def test_reassigning_a_submodule_attribute_unregisters_the_old_submodule():
     class Holder(Module):
         def __init__(self):
@@ -301,3 +318,69 @@ def test_sequential_gradients_reach_every_layer():
 def test_sequential_rejects_something_that_is_not_a_module():
     with pytest.raises(TypeError):
         Sequential(Linear(2, 2), lambda x: x)
+
+
+def test_sequential_layers_is_a_list_indexable_and_iterable():
+    first, second = Linear(2, 3), ReLU()
+    model = Sequential(first, second)
+    assert isinstance(model.layers, list)
+    assert model[0] is first and model[-1] is second and len(model) == 2
+    assert [id(l) for l in model] == [id(first), id(second)]
+
+
+def test_add_module_appends_a_layer_that_forward_runs_in_order():
+    log = []
+    model = Sequential(Recorder("first", lambda x: x * 2.0, log))
+    model.add_module("fc", Linear(2, 3))
+    model.add_module("last", Recorder("last", lambda x: x + 1.0, log))
+    x = Tensor(np.random.randn(4, 2))
+    expected = model.fc(x * 2.0).data + 1.0
+    np.testing.assert_array_equal(model(x).data, expected)
+    assert log == ["first", "last"] and len(model) == 3 and model[1] is model.fc
+    assert ids(model.parameters()) == ids([model.fc.weight, model.fc.bias])
+
+
+def test_add_module_on_an_empty_sequential_is_no_longer_the_identity():
+    # Sequential() then add_module() used to return x unchanged while parameters()
+    # listed the layer.
+    model = Sequential()
+    model.add_module("fc", Linear(2, 3))
+    out = model(Tensor(np.ones((1, 2))))
+    assert out.shape == (1, 3)
+
+
+def test_assigning_a_module_attribute_to_a_sequential_runs_it_last_as_in_pytorch():
+    model = Sequential(Linear(2, 3))
+    model.head = Linear(3, 1)
+    assert model(Tensor(np.ones((5, 2)))).shape == (5, 1)
+    assert model.layers[-1] is model.head
+
+
+def test_add_module_with_an_existing_name_replaces_that_layer_in_place():
+    first, second, third = Linear(2, 2), Linear(2, 2), Linear(2, 2)
+    model = Sequential(first, second)
+    model.add_module("0", third)
+    assert [id(l) for l in model] == [id(third), id(second)]
+    assert ids(model.parameters()) == ids([third.weight, third.bias,
+                                           second.weight, second.bias])
+
+
+def test_a_layer_used_twice_is_replaced_only_under_its_own_name():
+    shared, other = Linear(2, 2), Linear(2, 2)
+    model = Sequential(shared, ReLU(), shared)
+    model.add_module("2", other)
+    assert [id(l) for l in model] == [id(shared), id(model[1]), id(other)]
+
+
+def test_unsetting_a_layer_removes_it_from_the_run():
+    model = Sequential(Linear(2, 3), ReLU())
+    model.add_module("fc", Linear(3, 1))
+    model.fc = None
+    assert len(model) == 2 and model(Tensor(np.ones((1, 2)))).shape == (1, 3)
+
+
+def test_add_module_rejects_something_that_is_not_a_module():
+    model = Sequential()
+    with pytest.raises(TypeError, match="layer fc is a function, not a Module"):
+        model.add_module("fc", lambda x: x)
+    assert model.layers == []

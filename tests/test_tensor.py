@@ -98,6 +98,35 @@ def test_zeros_ones_empty_have_requested_shape():
         assert t.requires_grad is False and t.is_leaf is True and t.grad_fn is None
 
 
+@pytest.mark.parametrize("make", ["zeros", "ones", "randn", "empty"])
+@pytest.mark.parametrize("shape", [(2, 3), [2, 3], (np.int64(2), 3)])
+def test_constructors_take_a_shape_tuple_or_list_like_numpy_and_pytorch(make, shape):
+    t = getattr(Tensor, make)(shape)
+    assert isinstance(t, Tensor) and t.shape == (2, 3)
+    assert getattr(Tensor, make)(*shape).shape == (2, 3)
+
+
+@pytest.mark.parametrize("make", ["zeros", "ones", "randn", "empty"])
+def test_constructors_without_dimensions_make_a_0d_tensor_and_one_tuple_of_one_int_is_1d(make):
+    assert getattr(Tensor, make)().shape == ()
+    assert getattr(Tensor, make)(()).shape == ()
+    assert getattr(Tensor, make)((4,)).shape == (4,)
+
+
+@pytest.mark.parametrize("args, error, words", [
+    ((2.5, 3), TypeError, "Tensor.zeros: the shape must be ints, as in Tensor.zeros(2, 3) or "
+                          "Tensor.zeros((2, 3)); got (2.5, 3)"),
+    (((2, 3), 4), TypeError, "got ((2, 3), 4)"),
+    (("3",), TypeError, "got ('3',)"),
+    ((True, 2), TypeError, "got (True, 2)"),
+    (((2, -1),), ValueError, "Tensor.zeros: dimensions cannot be negative, got shape (2, -1)"),
+])
+def test_constructors_reject_a_bad_shape_with_a_clear_error(args, error, words):
+    with pytest.raises(error) as info:
+        Tensor.zeros(*args)
+    assert words in str(info.value)
+
+
 def test_arange_follows_numpy_interval():
     np.testing.assert_array_equal(Tensor.arange(5).data, [0, 1, 2, 3, 4])
     np.testing.assert_array_equal(Tensor.arange(2, 9, 3).data, [2, 5, 8])

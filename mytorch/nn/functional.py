@@ -206,6 +206,10 @@ class MatMul(Function):
         try:
             return tensor.Tensor(np.matmul(a.data, b.data))
         except ValueError:
+            if a.data.ndim == 0 or b.data.ndim == 0:
+                raise ValueError("MatMul: matmul needs tensors with at least one dimension, "
+                                 "got shapes {} @ {} (use * to multiply by a scalar)"
+                                 .format(a.shape, b.shape)) from None
             raise ValueError("MatMul: cannot multiply shapes {} @ {}: the inner dimensions "
                              "must match".format(a.shape, b.shape)) from None
 

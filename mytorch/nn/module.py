@@ -6,7 +6,10 @@ class Module:
     """A layer or a model: holds parameters and submodules, and runs ``forward`` when called.
 
     Assigning a parameter Tensor (``is_parameter=True``) or a Module to an
-    attribute registers it, so ``parameters()`` finds it:
+    attribute registers it, so ``parameters()`` finds it.  A parameter can be
+    replaced by another parameter, or by a constant (no grad) or None, which
+    unregisters it; replacing it by a Tensor that requires grad but is not a
+    parameter is a TypeError (the optimizer would silently skip it):
 
     >>> class Affine(Module):
     ...     def __init__(self):
@@ -26,8 +29,16 @@ class Module:
             raise AttributeError("{}.__init__ must call super().__init__() before it sets "
                                  "attributes".format(type(self).__name__))
         is_parameter = isinstance(value, Tensor) and value.is_parameter
-        if not is_parameter:
-            self._parameters.pop(name, None)
+        if not is_parameter and name in self._parameters:
+            if isinstance(value, Tensor) and value.requires_grad:
+                # Silently unregistering it would leave the weight out of parameters(),
+                # so the optimizer would never train it.
+                raise TypeError(
+                    "{0}.{1} is a parameter; the new Tensor requires grad but is not one, so "
+                    "the optimizer would never update it: create it with Tensor(..., "
+                    "requires_grad=True, is_parameter=True), or set the values with "
+                    "{0}.{1}.data = ...".format(type(self).__name__, name))
+            del self._parameters[name]
         if not isinstance(value, Module):
             self._submodules.pop(name, None)
         if is_parameter:
