@@ -19,7 +19,7 @@ import contextlib
 
 import numpy as np
 
-from mytorch import tensor
+from mytorch import anomaly, tensor
 
 
 # --------------------------------------------------------------------------- #
@@ -199,6 +199,12 @@ class Function:
                                         are not tensors or need no gradient)
     and is used through ``Subclass.apply(*args)``, never by calling forward.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # An op defined while anomaly mode is on gets its checks too (mytorch/anomaly.py).
+        super().__init_subclass__(**kwargs)
+        if anomaly.is_anomaly_enabled():
+            anomaly._watch(cls)
 
     @staticmethod
     def forward(ctx, *args):
