@@ -4,6 +4,7 @@
 #   ./grade.sh 1      Problems 1.1-2.6: autograder/hw1_autograder/runner.py
 #                     (extra arguments go to the runner: ./grade.sh 1 2.4 --timeout 10)
 #   ./grade.sh m      Problem 3 (MNIST): autograder/hw1_autograder/test_mnist.py
+#                     (./grade.sh m --graph PATH: draw the MLP's graph to PATH instead)
 #
 # Runs with $PYTHON if set, else python3 (an active venv's python3).  The exit
 # status is the grader's: non-zero when a problem fails.  Plain POSIX sh, so
@@ -16,6 +17,8 @@ usage() {
     cat <<'USAGE'
 usage: ./grade.sh 1 [PROBLEM ...] [--timeout SECONDS]   grade Problems 1.1-2.6 (100 points)
        ./grade.sh m                                     train MNIST and plot it (Problem 3)
+       ./grade.sh m --graph PATH                        draw the MLP's graph for one batch
+                                                        to PATH (.png or .svg), no training
 USAGE
 }
 

@@ -1,10 +1,17 @@
 """Sandbox: the handout's worked example, and a place to try your own ops.
 
     python3 sandbox.py
+
+prints the worked example's results and its graph as a tree, and draws the
+graph to worked_example.png next to this file (when matplotlib is installed).
 """
+import os
+
 import numpy as np
 
-from mytorch import Tensor, gradcheck
+from mytorch import Tensor, gradcheck, viz
+
+GRAPH_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worked_example.png")
 
 
 def worked_example():
@@ -22,7 +29,20 @@ def worked_example():
     print("b.grad =", b.grad)        # None: b is a constant
     print("c.grad =", c.grad)        # de/dc = 1
     print("d.grad =", d.grad)        # None: only leaves store gradients
-    return e, a, b, c
+    return e, a, b, c, d
+
+
+def see_the_graph(e, a, c, d):
+    """The graph behind e, as in the handout's figures: as text, and as a picture."""
+    names = {"e": e, "d": d, "a": a, "c": c}     # b and 3 are constants: None in the graph
+    print("\nThe graph of e (each node, then the nodes in its next_functions):")
+    viz.show(e, params=names)
+    try:
+        viz.draw(e, GRAPH_PATH, params=names)
+    except ImportError as error:
+        print("No picture:", error)
+    else:
+        print("Drew it to", os.path.basename(GRAPH_PATH))
 
 
 def check_a_composite():
@@ -39,5 +59,6 @@ def check_a_composite():
 
 
 if __name__ == "__main__":
-    worked_example()
+    e, a, b, c, d = worked_example()
+    see_the_graph(e, a, c, d)
     check_a_composite()

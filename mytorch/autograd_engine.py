@@ -19,7 +19,7 @@ import contextlib
 
 import numpy as np
 
-from mytorch import tensor
+from mytorch import anomaly, tensor
 
 
 # --------------------------------------------------------------------------- #
@@ -83,6 +83,13 @@ class ContextManager:
             self._saved.append(arg)
             self._versions.append(arg._version[0])
 
+    def __repr__(self):
+        # _saved, not saved_tensors: a repr must not raise for a tensor edited since.
+        parts = ["tensor {}".format(t.shape) for t in self._saved]
+        parts += ["{}={}".format(name, _summary(value)) for name, value in vars(self).items()
+                  if not name.startswith("_") and name != "needs_input_grad"]
+        return "<ContextManager saved: {}>".format(", ".join(parts) or "nothing")
+
     @property
     def saved_tensors(self):
         """The saved tensors, checked against in-place edits since they were saved."""
@@ -96,6 +103,16 @@ class ContextManager:
         return self._saved
 
 
+def _summary(value):
+    """A short description of a value saved on a ctx, for its repr."""
+    if isinstance(value, np.ndarray):
+        return "array {} {}".format(value.shape, value.dtype)
+    if isinstance(value, tensor.Tensor):
+        return "tensor {}".format(value.shape)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 class AccumulateGrad:
     """Graph node of a leaf tensor that requires grad: adds gradients into ``.grad``."""
 
@@ -107,6 +124,9 @@ class AccumulateGrad:
     @property
     def shape(self):
         return self.variable._data.shape
+
+    def __repr__(self):
+        return "<AccumulateGrad shape={}>".format(self.shape)
 
     def apply(self, arg):
         """Add ``arg`` (a Tensor or an array) into the leaf's ``.grad``."""
@@ -145,6 +165,9 @@ class BackwardFunction:
         self.function_name = cls.__name__
         self.shape = None          # shape of the op's output, set by Function.apply
 
+    def __repr__(self):
+        return "<BackwardFunction {}>".format(self.function_name)
+
     def apply(self, *args):
         if self.ctx is None:
             raise RuntimeError(
@@ -176,6 +199,12 @@ class Function:
                                         are not tensors or need no gradient)
     and is used through ``Subclass.apply(*args)``, never by calling forward.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        # An op defined while anomaly mode is on gets its checks too (mytorch/anomaly.py).
+        super().__init_subclass__(**kwargs)
+        if anomaly.is_anomaly_enabled():
+            anomaly._watch(cls)
 
     @staticmethod
     def forward(ctx, *args):

@@ -166,6 +166,44 @@ def test_function_apply_runs_forward_and_links_node():
     assert second is None
 
 
+def test_node_reprs_read_like_the_handouts_figures():
+    """Worked example (section 0.1): d = a*b + a; e = (d + c) + 3."""
+    a, b, c = Tensor(1., requires_grad=True), Tensor(2.), Tensor(3., requires_grad=True)
+    d = a * b + a
+    e = (d + c) + 3
+    assert repr(e.grad_fn) == "<BackwardFunction Add>"
+    assert repr(e.grad_fn.next_functions) == "[<BackwardFunction Add>, None]"
+    assert repr(e.grad_fn.next_functions[0].next_functions) == \
+        "[<BackwardFunction Add>, <AccumulateGrad shape=()>]"
+    assert repr(d.grad_fn.next_functions) == "[<BackwardFunction Mul>, <AccumulateGrad shape=()>]"
+    assert repr(d.grad_fn.next_functions[0].next_functions) == "[<AccumulateGrad shape=()>, None]"
+    assert repr(d) == "tensor(3., grad_fn=<Add>)"                      # Tensor keeps its form
+    assert repr(a * b) == "tensor(2., grad_fn=<Mul>)"
+
+
+def test_accumulate_grad_repr_names_its_leafs_shape():
+    w = Tensor(np.zeros((20, 784)), requires_grad=True)
+    assert repr(AccumulateGrad(w)) == "<AccumulateGrad shape=(20, 784)>"
+
+
+def test_context_manager_repr_lists_what_it_saved():
+    a = Tensor(np.ones((2, 3)), requires_grad=True)
+    b = Tensor(np.ones(3))
+    assert repr((a * b).grad_fn.ctx) == "<ContextManager saved: tensor (2, 3), tensor (3,)>"
+    assert repr((a + b).grad_fn.ctx) == "<ContextManager saved: shapes=((2, 3), (3,))>"
+    assert repr(a.relu().grad_fn.ctx) == "<ContextManager saved: mask=array (2, 3) bool>"
+    assert repr(a.sum(axis=1).grad_fn.ctx) == \
+        "<ContextManager saved: shape=(2, 3), axis=1, keepdims=False>"
+    assert repr(ContextManager()) == "<ContextManager saved: nothing>"
+
+
+def test_context_manager_repr_does_not_raise_for_a_tensor_edited_since():
+    a = Tensor(np.ones(2), requires_grad=True)
+    ctx = (a * a).grad_fn.ctx
+    a.data = a.data + 1                  # saved_tensors would now raise
+    assert repr(ctx) == "<ContextManager saved: tensor (2,), tensor (2,)>"
+
+
 def test_engine_backward_function_called_directly():
     """Handout API: backward(grad_fn, grad_of_outputs)."""
     a = Tensor(np.array([1.0, 2.0]), requires_grad=True)

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import types
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import numpy as np
@@ -351,6 +352,35 @@ def test_grade_m_without_matplotlib_prints_the_accuracies_then_says_how_to_get_t
     assert "Final validation accuracy: " in result.stdout
     assert "the plot needs matplotlib: pip install -r requirements.txt" in result.stderr
     assert not (project / "hw1" / "validation_accuracy.png").exists()
+
+
+def run_grade_m(*args):
+    return subprocess.run(["bash", str(ROOT / "grade.sh"), "m"] + list(args), cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHON": sys.executable})
+
+
+def test_grade_m_graph_draws_the_mlp_on_one_batch_without_training(tmp_path):
+    pytest.importorskip("matplotlib", reason="the picture needs matplotlib; grading does not")
+    plot = ROOT / "hw1" / "validation_accuracy.png"
+    plot_before = plot.stat().st_mtime_ns if plot.exists() else None
+    picture = tmp_path / "mlp.svg"
+    result = run_grade_m("--graph", str(picture))
+    assert result.returncode == 0, result.stderr
+    assert "Saved the graph" in result.stdout and "epoch" not in result.stdout
+    assert (plot.stat().st_mtime_ns if plot.exists() else None) == plot_before, "no training"
+    text = " ".join(ElementTree.parse(str(picture)).getroot().itertext())
+    for label in ("CrossEntropy", "BatchNorm", "ReLU", "Linear", "(100, 20)", "(100, 10)",
+                  "layers[0].weight", "(20, 784)", "layers[1].gamma", "layers[3].bias"):
+        assert label in text
+    assert "grad norm" not in text, "no backward either"
+
+
+@pytest.mark.parametrize("args", [["--graph"], ["--graph", "mlp.pdf"], ["--graph", "a.png", "b"]])
+def test_grade_m_graph_explains_its_usage(args):
+    result = run_grade_m(*args)
+    assert result.returncode == 2
+    assert "usage: ./grade.sh m --graph PATH" in result.stderr
 
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian's dataset-fashion-mnist

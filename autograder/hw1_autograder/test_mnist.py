@@ -1,6 +1,7 @@
 """MNIST autograder (Problem 3): train hw1/mnist.py on data/ and plot validation accuracy.
 
     ./grade.sh m        (or: python3 autograder/hw1_autograder/test_mnist.py)
+    ./grade.sh m --graph PATH   draw the MLP's graph for one batch to PATH (.png/.svg), no training
 
 Loads the handout's four .npy files, scales pixels to [0, 1], runs
 ``mnist()``, prints progress and the accuracies, and saves the plot to
@@ -239,5 +240,39 @@ def main():
     return 0
 
 
+def draw_graph(args):
+    """``--graph PATH``: the handout's MLP, from your classes, on one batch; its graph to PATH."""
+    if len(args) != 2 or args[0] != "--graph" or \
+            os.path.splitext(args[1])[1].lower() not in (".png", ".svg"):
+        print("usage: ./grade.sh m --graph PATH   (PATH ends in .png or .svg)", file=sys.stderr)
+        return 2
+    sys.path.insert(0, ROOT)
+    from mytorch import viz
+    from mytorch.nn.activations import ReLU
+    from mytorch.nn.batchnorm import BatchNorm1d
+    from mytorch.nn.linear import Linear
+    from mytorch.nn.loss import CrossEntropyLoss
+    from mytorch.nn.sequential import Sequential
+    from mytorch.tensor import Tensor
+    try:
+        train_x, train_y, _, _ = load_data()
+    except DataError as error:
+        print("MNIST autograder: " + str(error), file=sys.stderr)
+        return 2
+    np.random.seed(0)
+    model = Sequential(Linear(784, 20), BatchNorm1d(20), ReLU(), Linear(20, 10))
+    loss = CrossEntropyLoss()(model(Tensor(train_x[:100])), Tensor(train_y[:100]))
+    try:
+        viz.draw(loss, args[1], params=model)
+    except ImportError as error:                  # matplotlib missing
+        print("MNIST autograder: " + str(error), file=sys.stderr)
+        return 2
+    print("Saved the graph of Linear(784, 20) -> BatchNorm1d(20) -> ReLU() -> Linear(20, 10) "
+          "-> CrossEntropyLoss on one batch of 100 digits to", args[1])
+    return 0
+
+
 if __name__ == "__main__":
+    if "--graph" in sys.argv[1:]:
+        sys.exit(draw_graph(sys.argv[1:]))
     sys.exit(main())
