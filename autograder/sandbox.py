@@ -216,14 +216,12 @@ def _ending(outcome, status, killed, timeout):
 # --------------------------------------------------------------------------- #
 def _child(target, args, timeout, record_fd, output_fd):
     """Body of a forked child: set up, run ``target``, and leave with os._exit."""
-    status = 0
-    try:
-        os.setpgid(0, 0)
-    except OSError:
-        pass
+    status = 70                                  # if the grader itself fails here
+    records = os.fdopen(record_fd, "w", buffering=1)
     try:
         if output_fd is not None:
-            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.setpgid(0, 0)        # its own group, so a kill reaches what it started;
+            devnull = os.open(os.devnull, os.O_RDONLY)      # (not with the terminal: pdb)
             os.dup2(devnull, 0)
             os.dup2(output_fd, 1)
             os.dup2(output_fd, 2)
@@ -231,11 +229,17 @@ def _child(target, args, timeout, record_fd, output_fd):
             # print() must reach the pipe even if the parent had replaced sys.stdout (pytest)
             sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
             sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-        if faulthandler.is_enabled():         # a crash's traceback goes to the captured output
-            faulthandler.enable(file=sys.stderr)
-        status = _child_body(target, args, timeout, os.fdopen(record_fd, "w", buffering=1))
-    except BaseException:                                    # a bug of the grader itself
-        status = 70
+            if faulthandler.is_enabled():     # a crash's traceback goes to the captured output
+                faulthandler.enable(file=sys.stderr)
+        status = _child_body(target, args, timeout, records)
+    except BaseException as error:
+        try:
+            records.write(json.dumps({"event": "crash", "lines": [
+                "the autograder failed in the child process: {}: {}".format(
+                    type(error).__name__, error)]}) + "\n")
+            records.flush()
+        except BaseException:
+            pass
     finally:
         try:
             sys.stdout.flush()

@@ -1,5 +1,6 @@
 """hw1/mnist.py and the MNIST autograder script (handout Problem 3)."""
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from hw1.mnist import mnist, train, validate
 from mytorch.nn.linear import Linear
 from mytorch.nn.loss import CrossEntropyLoss
 from mytorch.nn.module import Module
+from mytorch.optim.adam import Adam
 from mytorch.optim.sgd import SGD
 from mytorch.tensor import Tensor
 
@@ -57,9 +59,9 @@ def _project(tmp_path, n_train=1000, n_val=200, mnist_source=None):
     return project
 
 
-def _grade_m(project, **environment):
-    """Run ``./grade.sh m`` of ``project`` with this Python (plus ``environment``)."""
-    return subprocess.run(["bash", str(project / "grade.sh"), "m"], cwd=str(project),
+def _grade_m(project, *args, **environment):
+    """Run ``./grade.sh m [args]`` of ``project`` with this Python (plus ``environment``)."""
+    return subprocess.run(["bash", str(project / "grade.sh"), "m"] + list(args), cwd=str(project),
                           capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHON=sys.executable, MPLBACKEND="",
                                    **environment))
@@ -380,7 +382,8 @@ def test_grade_m_graph_draws_the_mlp_on_one_batch_without_training(tmp_path):
 def test_grade_m_graph_explains_its_usage(args):
     result = run_grade_m(*args)
     assert result.returncode == 2
-    assert "usage: ./grade.sh m --graph PATH" in result.stderr
+    assert "usage: ./grade.sh m" in result.stderr and "[--graph PATH]" in result.stderr
+    assert "error:" in result.stderr and "Traceback" not in result.stderr
 
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian's dataset-fashion-mnist
@@ -399,3 +402,224 @@ def test_full_size_fashion_mnist_converts_and_trains(tmp_path):
     accuracies = mnist(train_x, train_y, val_x, val_y)
     assert len(accuracies) == 3 * 6 + 1           # every 100 of 550 batches, plus the end
     assert accuracies[-1] >= 0.80                # Fashion-MNIST is harder than digits
+
+
+# --------------------------------------------------------------------------- #
+# Bonus options: Adam and Dropout (mnist() keeps the handout's signature)
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def build(monkeypatch, shipped):
+    """build(**options) -> the model and optimizer mnist() makes (training itself skipped)."""
+    made = {}
+
+    def record_instead_of_training(model, optimizer, *args, **kwargs):
+        made.update(model=model, optimizer=optimizer)
+        return [0.0]
+
+    monkeypatch.setattr(mnist_module, "train", record_instead_of_training)
+
+    def build_with(**options):
+        mnist(*shipped, **options)
+        return made["model"], made["optimizer"]
+    return build_with
+
+
+def layer_types(model):
+    return [type(layer).__name__ for layer in model]
+
+
+def test_default_is_the_handouts_model_and_sgd(build):
+    model, optimizer = build()
+    assert layer_types(model) == ["Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert type(optimizer) is SGD and (optimizer.lr, optimizer.momentum) == (0.1, 0.9)
+    model, _ = build(dropout=0.0)
+    assert layer_types(model) == ["Linear", "BatchNorm1d", "ReLU", "Linear"]
+
+
+def test_optimizer_adam_trains_the_same_model_with_adam_at_lr_0_001(build):
+    model, optimizer = build(optimizer="adam")
+    assert layer_types(model) == ["Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert type(optimizer) is Adam and optimizer.lr == 0.001
+    assert [id(p) for p in optimizer.params] == [id(p) for p in model.parameters()]
+
+
+def test_lr_replaces_either_optimizers_learning_rate(build):
+    assert build(optimizer="adam", lr=0.01)[1].lr == 0.01
+    _, sgd = build(lr=0.05)
+    assert type(sgd) is SGD and (sgd.lr, sgd.momentum) == (0.05, 0.9)
+
+
+def test_dropout_goes_after_the_relu(build):
+    model, optimizer = build(dropout=0.2, optimizer="adam")
+    assert layer_types(model) == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
+    assert model[3].p == 0.2 and type(optimizer) is Adam
+
+
+@pytest.mark.parametrize("options, error, words", [
+    ({"optimizer": "rmsprop"}, ValueError, "'rmsprop'"),
+    ({"optimizer": "Adam"}, ValueError, "optimizer must be 'sgd' or 'adam'"),
+    ({"dropout": 1.5}, ValueError, "p must be a probability in [0, 1], got 1.5"),
+    ({"optimizer": "adam", "lr": -1.0}, ValueError, "lr must be >= 0"),
+])
+def test_bad_bonus_options_are_errors_naming_them(build, options, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        build(**options)
+
+
+def test_adam_with_dropout_learns_and_a_seed_reproduces_it_masks_included(shipped):
+    first = mnist(*shipped, num_epochs=1, seed=5, optimizer="adam", dropout=0.2)
+    again = mnist(*shipped, num_epochs=1, seed=5, optimizer="adam", dropout=0.2)
+    without_dropout = mnist(*shipped, num_epochs=1, seed=5, optimizer="adam")
+    assert first == again
+    assert first != without_dropout
+    assert first[-1] - first[0] > 0.3, "one epoch of Adam must visibly learn"
+
+
+def test_grader_options_reject_bad_values():
+    for argv in (["--dropout", "1.5"], ["--dropout", "x"], ["--lr", "0"], ["--lr", "-0.1"],
+                 ["--optimizer", "rmsprop"]):
+        with pytest.raises(SystemExit) as info:
+            grader.parse_args(argv)
+        assert info.value.code == 2
+
+
+@pytest.mark.parametrize("argv, name, label", [
+    (["--optimizer", "adam"], "validation_accuracy_adam.png", "Adam lr 0.001"),
+    (["--dropout", "0.2"], "validation_accuracy_dropout0.2.png",
+     "SGD lr 0.1, momentum 0.9, Dropout 0.2"),
+    (["--optimizer", "adam", "--dropout", "0.2"], "validation_accuracy_adam_dropout0.2.png",
+     "Adam lr 0.001, Dropout 0.2"),
+    (["--dropout", "0.2", "--lr", "0.01", "--optimizer", "adam"],
+     "validation_accuracy_adam_lr0.01_dropout0.2.png", "Adam lr 0.01, Dropout 0.2"),
+    (["--lr", "0.05"], "validation_accuracy_sgd_lr0.05.png", "SGD lr 0.05, momentum 0.9"),
+])
+def test_grader_names_each_option_runs_plot_and_legend(argv, name, label):
+    options = grader.bonus_options(grader.parse_args(argv))
+    assert os.path.basename(grader.comparison_path(options)) == name
+    assert grader.describe(options, mnist_module) == label
+    assert grader.describe({}, mnist_module) == "SGD lr 0.1, momentum 0.9"
+
+
+def test_grader_without_options_or_with_default_values_is_the_default_run():
+    assert grader.bonus_options(grader.parse_args([])) == {}
+    assert grader.bonus_options(grader.parse_args(["--optimizer", "sgd", "--dropout", "0"])) == {}
+
+
+@pytest.fixture
+def short_runs(monkeypatch, tmp_path):
+    """Make main() train 1 epoch, record mnist()'s options, and plot into tmp_path.
+
+    main() trains in a child process, so the calls are recorded in a file; the
+    fixture returns a function that reads them."""
+    log = tmp_path.parent / (tmp_path.name + "-calls.jsonl")
+    real_mnist = mnist_module.mnist
+
+    def one_epoch(*data, **options):
+        with open(str(log), "a") as calls:
+            calls.write(json.dumps({k: v for k, v in options.items() if k != "log"}) + "\n")
+        return real_mnist(*data, num_epochs=1, **options)
+
+    handed_in = str(tmp_path / "validation_accuracy.png")
+    real_plot = grader.plot_accuracies
+
+    def plot_into_tmp(accuracies, path=None, **kwargs):
+        return real_plot(accuracies, handed_in, **kwargs)
+
+    monkeypatch.setattr(mnist_module, "mnist", one_epoch)
+    monkeypatch.setattr(grader, "PLOT_PATH", handed_in)
+    monkeypatch.setattr(grader, "plot_accuracies", plot_into_tmp)
+    return lambda: [json.loads(line) for line in log.read_text().splitlines()] \
+        if log.exists() else []
+
+
+def test_an_option_run_plots_beside_the_default_and_leaves_the_handed_in_plot(
+        short_runs, tmp_path, capsys):
+    assert grader.main(["--optimizer", "adam", "--dropout", "0.2"]) == 0
+    assert short_runs() == [{"optimizer": "adam", "dropout": 0.2}, {}]    # then the default
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "validation_accuracy_adam_dropout0.2.png"]
+    assert (tmp_path / "validation_accuracy_adam_dropout0.2.png").read_bytes()[:4] == b"\x89PNG"
+    out = capsys.readouterr().out
+    assert "Final validation accuracy:" in out and "Default run:" in out
+    assert "Adam lr 0.001, Dropout 0.2" in out
+
+
+def test_a_run_without_options_writes_only_the_handed_in_plot(short_runs, tmp_path):
+    assert grader.main([]) == 0
+    assert short_runs() == [{}]
+    assert [p.name for p in tmp_path.iterdir()] == ["validation_accuracy.png"]
+
+
+def test_grade_m_with_options_keeps_the_handed_in_plot_byte_for_byte(tmp_path):
+    _needs_matplotlib()
+    project = _project(tmp_path, n_train=4000, n_val=1000)
+    plot = project / "hw1" / "validation_accuracy.png"
+    plot.write_bytes(b"the plot handed in")
+    result = _grade_m(project, "--optimizer", "adam", "--dropout", "0.2")
+    assert result.returncode == 0, result.stderr
+    assert plot.read_bytes() == b"the plot handed in"
+    comparison = project / "hw1" / "validation_accuracy_adam_dropout0.2.png"
+    assert comparison.read_bytes()[:4] == b"\x89PNG"
+    final = float(result.stdout.split("Final validation accuracy:")[1].split()[0])
+    default = float(result.stdout.split("Default run:")[1].split()[0])
+    assert final > 0.8 and default >= 0.90
+
+
+def test_an_option_run_with_a_handout_signature_mnist_names_the_missing_argument(
+        short_runs, monkeypatch, tmp_path, capsys):
+    def handout_mnist(train_x, train_y, val_x, val_y):
+        raise AssertionError("must not be called")
+
+    monkeypatch.setattr(mnist_module, "mnist", handout_mnist)
+    assert grader.main(["--dropout", "0.3"]) == 2
+    assert "takes no dropout argument" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_grade_m_stops_a_hanging_mnist_at_the_time_limit(tmp_path):
+    project = _project(tmp_path, mnist_source=(
+        "import time\n"
+        "def mnist(train_x, train_y, val_x, val_y):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            time.sleep(10)\n"
+        "        except BaseException:\n"
+        "            pass\n"))
+    result = _grade_m(project, AUTOGRADER_TIMEOUT="1")
+    assert result.returncode == 1
+    assert "mnist() did not finish within 1 s" in result.stderr
+    assert "time.sleep(10)" in result.stderr                      # where it was running
+    assert not (project / "hw1" / "validation_accuracy.png").exists()
+
+
+def test_grade_m_reports_an_mnist_that_ends_the_process(tmp_path):
+    project = _project(tmp_path, mnist_source=(
+        "import os\n"
+        "def mnist(train_x, train_y, val_x, val_y):\n"
+        "    os._exit(0)\n"))
+    result = _grade_m(project)
+    assert result.returncode == 1
+    assert "training did not finish" in result.stderr and "exit status 0" in result.stderr
+
+
+def test_grade_m_shows_the_traceback_of_an_mnist_that_raises(tmp_path):
+    project = _project(tmp_path, mnist_source=(
+        "def mnist(train_x, train_y, val_x, val_y):\n"
+        "    return helper()\n"
+        "def helper():\n"
+        "    raise KeyError('labels')\n"))
+    result = _grade_m(project)
+    assert result.returncode == 1
+    assert "mnist() raised an exception" in result.stderr
+    assert "KeyError: 'labels'" in result.stderr and "in helper" in result.stderr
+
+
+def test_the_grade_m_time_limit_defaults_to_ten_minutes(monkeypatch):
+    monkeypatch.delenv(grader.TIMEOUT_ENV, raising=False)
+    assert grader.resolve_timeout() == 600
+    monkeypatch.setenv(grader.TIMEOUT_ENV, "30")
+    assert grader.resolve_timeout() == 30
+    assert grader.resolve_timeout("5") == 5
+    monkeypatch.setenv(grader.TIMEOUT_ENV, "soon")
+    with pytest.raises(ValueError, match=grader.TIMEOUT_ENV):
+        grader.resolve_timeout()

@@ -1,23 +1,36 @@
 """MNIST autograder (Problem 3): train hw1/mnist.py on data/ and plot validation accuracy.
 
-    ./grade.sh m        (or: python3 autograder/hw1_autograder/test_mnist.py)
-    ./grade.sh m --graph PATH   draw the MLP's graph for one batch to PATH (.png/.svg), no training
+    ./grade.sh m                     (or: python3 autograder/hw1_autograder/test_mnist.py)
+    ./grade.sh m --graph PATH        draw the MLP's graph for one batch to PATH (.png/.svg)
+    ./grade.sh m --optimizer adam --dropout 0.2 [--lr LR]     the bonus options
 
 Loads the handout's four .npy files, scales pixels to [0, 1], runs
 ``mnist()``, prints progress and the accuracies, and saves the plot to
 hw1/validation_accuracy.png (a file, no display needed): validation accuracy
 against epochs, each point at the fraction of training done when it was
 measured, titled with the final accuracy.  Problem 3 is graded by hand from
-that plot; this script exits non-zero if anything fails (2: a data file is
-missing or damaged; 1: mnist() returned something else than its accuracies,
-or matplotlib is missing).
+that plot.
+
+Training runs in a child process with a time limit ($AUTOGRADER_TIMEOUT or
+--timeout, else 10 minutes, enough for the full-size data set), so code that
+hangs or ends the process is reported, not waited for.  Exit status: 0 when the
+plot is saved; 2 when a data file is missing or damaged, or an option is bad;
+1 when mnist() fails, runs out of time or returns something other than its
+accuracies, or matplotlib is missing.
+
+Bonus: ``--optimizer adam --dropout 0.2 [--lr LR]`` trains with those options
+and, with the same seed, the default model; it saves both curves to a plot of
+their own (hw1/validation_accuracy_adam_dropout0.2.png) and leaves
+hw1/validation_accuracy.png, the plot handed in, alone.
 """
+import argparse
 import inspect
 import math
 import numbers
 import os
 import sys
 import time
+import traceback
 
 if __name__ == "__main__":
     # The handout's products are small (100 x 784 @ 784 x 20): BLAS threads only fight
@@ -29,6 +42,12 @@ if __name__ == "__main__":
 import numpy as np  # noqa: E402  (after the thread settings)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+from autograder import sandbox  # noqa: E402  (needs ROOT on sys.path)
+
+TIMEOUT_ENV = "AUTOGRADER_TIMEOUT"
+DEFAULT_TIMEOUT = 600.0          # seconds: a full-size (55,000-image) run takes well under a minute
 DATA_DIR = os.path.join(ROOT, "data")
 PLOT_PATH = os.path.join(ROOT, "hw1", "validation_accuracy.png")
 PREPARE_COMMAND = "python3 data/prepare.py"
@@ -149,15 +168,15 @@ def validation_epochs(count, num_train, num_epochs=NUM_EPOCHS, batch_size=BATCH_
     return None
 
 
-def draw_accuracies(axes, accuracies, epochs=None):
+def draw_accuracies(axes, accuracies, epochs=None, label=None):
     """Draw the curve on matplotlib ``axes``: x in epochs when ``epochs`` (one per
     accuracy) is known, else in validation rounds; y in [0, 1] or in percent."""
     percent = max(accuracies) > 1
     if epochs is None:
-        axes.plot(range(1, len(accuracies) + 1), accuracies, marker="o")
+        axes.plot(range(1, len(accuracies) + 1), accuracies, marker="o", label=label)
         axes.set_xlabel("Validation round")
     else:
-        axes.plot(epochs, accuracies, marker="o")
+        axes.plot(epochs, accuracies, marker="o", label=label)
         axes.set_xlabel("Epoch")
         axes.set_xticks(range(math.ceil(max(epochs)) + 1))
     axes.set_ylabel("Validation accuracy" + (" (%)" if percent else ""))
@@ -181,14 +200,119 @@ def plot_accuracies(accuracies, path=PLOT_PATH, epochs=None):
     return path
 
 
-def _run_mnist(module, arrays):
-    """Call the student's mnist() with the handout's four arguments (and ``log=print``
-    when it takes a ``log`` argument, as hw1/mnist.py does)."""
+def parse_args(argv=None):
+    """The command line of ``./grade.sh m``."""
+    parser = argparse.ArgumentParser(
+        prog="./grade.sh m", description="Train hw1/mnist.py on data/ and plot its validation "
+        "accuracy (Problem 3). The bonus options train with Adam and/or Dropout and plot that "
+        "run beside the default one, in a plot of their own.")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
+                        help="optimizer (default: sgd, the handout's)")
+    parser.add_argument("--lr", type=_positive_float, metavar="LR",
+                        help="learning rate (default: mnist.py's, 0.1 for SGD, 0.001 for Adam)")
+    parser.add_argument("--dropout", type=_probability, default=0.0, metavar="P",
+                        help="add Dropout(P) after the ReLU (default: none)")
+    parser.add_argument("--graph", type=_picture_path, metavar="PATH",
+                        help="only draw the MLP's graph on one batch to PATH (.png or .svg)")
+    parser.add_argument("--timeout", metavar="SECONDS",
+                        help="time limit for training (default: ${} or {:g}; 0: none)"
+                        .format(TIMEOUT_ENV, DEFAULT_TIMEOUT))
+    return parser.parse_args(argv)
+
+
+def _picture_path(text):
+    if os.path.splitext(text)[1].lower() not in (".png", ".svg"):
+        raise argparse.ArgumentTypeError("PATH must end in .png or .svg, got {!r}".format(text))
+    return text
+
+
+def _positive_float(text):
+    return _number(text, lambda value: value > 0, "a positive number")
+
+
+def _probability(text):
+    return _number(text, lambda value: 0 <= value <= 1, "a probability in [0, 1]")
+
+
+def _number(text, is_valid, what):
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not is_valid(value):
+        raise argparse.ArgumentTypeError("must be {}, got {!r}".format(what, text))
+    return value
+
+
+def bonus_options(args):
+    """The keyword arguments for ``mnist()`` that differ from its defaults ({} for none)."""
+    options = {}
+    if args.optimizer != "sgd" or args.lr is not None:
+        options["optimizer"] = args.optimizer
+    if args.lr is not None:
+        options["lr"] = args.lr
+    if args.dropout:
+        options["dropout"] = args.dropout
+    return options
+
+
+def describe(options, mnist_module):
+    """A legend label such as 'Adam lr 0.001, Dropout 0.2' (mnist.py's default lr filled in)."""
+    optimizer = options.get("optimizer", "sgd")
+    lr = options.get("lr", getattr(mnist_module, "ADAM_LEARNING_RATE" if optimizer == "adam"
+                                   else "LEARNING_RATE", None))
+    label = "Adam" if optimizer == "adam" else "SGD"
+    if lr is not None:
+        label += " lr {:g}".format(lr)
+    if optimizer == "sgd" and hasattr(mnist_module, "MOMENTUM"):
+        label += ", momentum {:g}".format(mnist_module.MOMENTUM)
+    if options.get("dropout"):
+        label += ", Dropout {:g}".format(options["dropout"])
+    return label
+
+
+def comparison_path(options):
+    """hw1/validation_accuracy_<options>.png, e.g. ..._adam_dropout0.2.png."""
+    parts = [options["optimizer"]] if "optimizer" in options else []
+    parts += ["{}{:g}".format(key, options[key]) for key in ("lr", "dropout") if key in options]
+    return os.path.join(os.path.dirname(PLOT_PATH),
+                        "validation_accuracy_{}.png".format("_".join(parts)))
+
+
+def plot_comparison(curves, path):
+    """Save several (label, accuracies, epochs or None) curves, with a legend, as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for label, accuracies, epochs in curves:
+        draw_accuracies(axes, accuracies, epochs, label=label)
+    axes.set_title("MNIST validation accuracy, same seed")
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def _missing_arguments(function, options):
+    """The names in ``options`` that ``function`` takes no argument for (a student's
+    mnist() may keep the handout's signature)."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind == p.VAR_KEYWORD for p in parameters):
+        return []
+    return [name for name in options if name not in {p.name for p in parameters}]
+
+
+def _run_mnist(module, arrays, options):
+    """Call the student's mnist() with the handout's four arguments, the bonus ``options``,
+    and ``log=print`` when it takes a ``log`` argument (as hw1/mnist.py does)."""
     try:
         takes_log = "log" in inspect.signature(module.mnist).parameters
     except (TypeError, ValueError):
         takes_log = False
-    return module.mnist(*arrays, log=print) if takes_log else module.mnist(*arrays)
+    return module.mnist(*arrays, log=print, **options) if takes_log \
+        else module.mnist(*arrays, **options)
 
 
 def _epochs_of(module):
@@ -203,32 +327,105 @@ def _epochs_of(module):
     return default if isinstance(default, int) and default > 0 else NUM_EPOCHS
 
 
-def main():
+def train_runs(report, runs):
+    """Child process: load data/, import hw1/mnist.py, and run mnist() once per options
+    dict in ``runs``; report each run's accuracies (or why there are none)."""
     sys.path.insert(0, ROOT)
-    import hw1.mnist as student
     try:
         arrays = load_data()
     except DataError as error:
-        print("MNIST autograder: " + str(error), file=sys.stderr)
-        return 2
-    print("Training on {} samples, validating on {}".format(len(arrays[0]), len(arrays[2])))
-    started = time.perf_counter()
-    result = _run_mnist(student, arrays)
-    seconds = time.perf_counter() - started
+        report({"event": "data-error", "message": str(error)})
+        return
+    import hw1.mnist as student
+    report({"event": "schedule", "train": len(arrays[0]), "epochs": _epochs_of(student),
+            "batch_size": getattr(student, "BATCH_SIZE", BATCH_SIZE),
+            "labels": [describe(options, student) for options in runs]})
+    for options in runs:
+        missing = _missing_arguments(student.mnist, options)
+        if missing:
+            report({"event": "usage-error", "message": (
+                "mnist() in hw1/mnist.py takes no {} argument; the bonus options need "
+                "mnist(train_x, train_y, val_x, val_y, ..., optimizer=\"sgd\", dropout=0.0, "
+                "lr=None)".format(", ".join(missing)))})
+            return
+        if options:
+            print(describe(options, student) + ":")
+        elif len(runs) > 1:
+            print("The default model ({}), same seed, for comparison...".format(
+                describe({}, student)))
+        else:
+            print("Training on {} samples, validating on {}".format(len(arrays[0]),
+                                                                    len(arrays[2])))
+        started = time.perf_counter()
+        try:
+            result = _run_mnist(student, arrays, options)
+            accuracies = check_accuracies(result)
+        except ResultError as error:
+            report({"event": "error", "lines": [str(error)]})
+            return
+        except Exception:
+            report({"event": "error", "lines": ["mnist() raised an exception:"]
+                    + traceback.format_exc().rstrip().splitlines()[-12:]})
+            return
+        report({"event": "run", "accuracies": accuracies,
+                "seconds": time.perf_counter() - started})
+
+
+def resolve_timeout(value=None):
+    """--timeout if given, else $AUTOGRADER_TIMEOUT, else 10 minutes (0: no limit)."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip() if value is None else str(value)
+    if not text:
+        return DEFAULT_TIMEOUT
     try:
-        accuracies = check_accuracies(result)
-    except ResultError as error:
-        print("MNIST autograder: " + str(error), file=sys.stderr)
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError("{}={!r} is not a number of seconds".format(TIMEOUT_ENV, text))
+    return seconds
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.graph is not None:
+        return draw_graph(args.graph)
+    try:
+        timeout = resolve_timeout(args.timeout)
+    except ValueError as error:
+        print("MNIST autograder: {}".format(error), file=sys.stderr)
+        return 2
+    options = bonus_options(args)
+    runs = [options, {}] if options else [{}]
+    outcome = sandbox.run(train_runs, (runs,), timeout=timeout, capture=False)
+    schedule, results = {}, []
+    for record in outcome.records:
+        event = record.get("event")
+        if event == "schedule":
+            schedule = record
+        elif event == "run":
+            results.append(record)
+        elif event in ("data-error", "usage-error"):
+            print("MNIST autograder: " + record["message"], file=sys.stderr)
+            return 2
+        elif event == "error":
+            print("MNIST autograder: " + "\n".join(record["lines"]), file=sys.stderr)
+            return 1
+        elif event == "timeout":
+            print("MNIST autograder: mnist() did not finish within {:g} s (set {} or --timeout "
+                  "to allow more); it was running:\n{}".format(
+                      record["seconds"], TIMEOUT_ENV, "\n".join(
+                          "  " + line for line in record["where"])), file=sys.stderr)
+            return 1
+    if len(results) != len(runs):
+        print("MNIST autograder: training did not finish: {}".format(
+            outcome.ending or "no accuracies came back"), file=sys.stderr)
         return 1
+    accuracies, seconds = results[0]["accuracies"], results[0]["seconds"]
+    if options:
+        return report_comparison(schedule, results, options)
     print("Validation accuracies:", ", ".join("{:.4f}".format(a) for a in accuracies))
     print("Final validation accuracy: {:.4f}   ({:.1f} s)".format(accuracies[-1], seconds))
-    num_epochs = _epochs_of(student)
-    epochs = validation_epochs(len(accuracies), len(arrays[0]), num_epochs,
-                               getattr(student, "BATCH_SIZE", BATCH_SIZE))
-    if epochs is None:
-        print("Note: {} accuracies fit no schedule of {} epochs validated at evenly spaced "
-              "batches; the plot shows them by validation round".format(len(accuracies),
-                                                                          num_epochs))
+    epochs = _epochs(schedule, accuracies)
     try:
         path = plot_accuracies(accuracies, epochs=epochs)
     except ImportError as error:
@@ -240,13 +437,39 @@ def main():
     return 0
 
 
-def draw_graph(args):
+def _epochs(schedule, accuracies):
+    """Each accuracy's epoch, or None (with a note) when no validation schedule fits."""
+    epochs = validation_epochs(len(accuracies), schedule["train"], schedule["epochs"],
+                               schedule["batch_size"])
+    if epochs is None:
+        print("Note: {} accuracies fit no schedule of {} epochs validated at evenly spaced "
+              "batches; the plot shows them by validation round".format(len(accuracies),
+                                                                          schedule["epochs"]))
+    return epochs
+
+
+def report_comparison(schedule, results, options):
+    """The bonus runs: print both final accuracies and plot both curves, by epoch."""
+    (label, default_label), (run, default) = schedule["labels"], results
+    print("Final validation accuracy: {:.4f}   ({}, {:.1f} s)"
+          .format(run["accuracies"][-1], label, run["seconds"]))
+    print("Default run:               {:.4f}   ({})".format(default["accuracies"][-1],
+                                                          default_label))
+    curves = [(default_label + " (default)", default["accuracies"]), (label, run["accuracies"])]
+    try:
+        path = plot_comparison([(name, values, _epochs(schedule, values))
+                                for name, values in curves], comparison_path(options))
+    except ImportError as error:
+        print("MNIST autograder: {} ({})".format(MATPLOTLIB_MISSING, error), file=sys.stderr)
+        return 1
+    print("Saved the comparison plot to", os.path.relpath(path, ROOT))
+    print("The plot handed in, {}, comes from ./grade.sh m without options; this run left it "
+          "alone.".format(os.path.relpath(PLOT_PATH, ROOT)))
+    return 0
+
+
+def draw_graph(path):
     """``--graph PATH``: the handout's MLP, from your classes, on one batch; its graph to PATH."""
-    if len(args) != 2 or args[0] != "--graph" or \
-            os.path.splitext(args[1])[1].lower() not in (".png", ".svg"):
-        print("usage: ./grade.sh m --graph PATH   (PATH ends in .png or .svg)", file=sys.stderr)
-        return 2
-    sys.path.insert(0, ROOT)
     from mytorch import viz
     from mytorch.nn.activations import ReLU
     from mytorch.nn.batchnorm import BatchNorm1d
@@ -263,16 +486,14 @@ def draw_graph(args):
     model = Sequential(Linear(784, 20), BatchNorm1d(20), ReLU(), Linear(20, 10))
     loss = CrossEntropyLoss()(model(Tensor(train_x[:100])), Tensor(train_y[:100]))
     try:
-        viz.draw(loss, args[1], params=model)
+        viz.draw(loss, path, params=model)
     except ImportError as error:                  # matplotlib missing
         print("MNIST autograder: " + str(error), file=sys.stderr)
         return 2
     print("Saved the graph of Linear(784, 20) -> BatchNorm1d(20) -> ReLU() -> Linear(20, 10) "
-          "-> CrossEntropyLoss on one batch of 100 digits to", args[1])
+          "-> CrossEntropyLoss on one batch of 100 digits to", path)
     return 0
 
 
 if __name__ == "__main__":
-    if "--graph" in sys.argv[1:]:
-        sys.exit(draw_graph(sys.argv[1:]))
     sys.exit(main())

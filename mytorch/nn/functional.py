@@ -335,6 +335,42 @@ class Tanh(Function):
         return _grads(grad_output.data * (1.0 - out.data ** 2))
 
 
+class Dropout(Function):
+    """Training: zero each element with probability p, scale the rest by 1 / (1 - p).
+
+    The mask is drawn once per forward as ``np.random.binomial(1, 1 - p, size=x.shape)``
+    (the course's convention, so ``np.random.seed`` reproduces it), also for p = 0
+    and p = 1, so the random stream does not depend on p.  Backward reuses it:
+    d/dx = mask / (1 - p).  p = 1 gives zeros and a zero gradient.
+    Not training (``is_train`` false): the identity, d/dx = 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p=0.5, is_train=True):
+        _require_tensors("Dropout", x)
+        check_probability("Dropout", p)
+        if not is_train:
+            ctx.mask = None
+            return _share_version(tensor.Tensor(x.data), x)
+        keep = np.random.binomial(1, 1 - p, size=x.shape)
+        # The scale goes into the mask (as in torch), so each pass is one multiply.
+        ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)
+        return tensor.Tensor(x.data * ctx.mask)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        g = grad_output.data
+        return _grads(g if ctx.mask is None else g * ctx.mask, None, None)
+
+
+def check_probability(op, p):
+    """Raise a ValueError naming ``op`` unless ``p`` is a number in [0, 1]."""
+    if isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool) \
+            and 0 <= p <= 1:
+        return
+    raise ValueError("{}: p must be a probability in [0, 1], got {!r}".format(op, p))
+
+
 # --------------------------------------------------------------------------- #
 # Layers and losses with closed-form gradients (one node instead of a dozen)
 # --------------------------------------------------------------------------- #
