@@ -3,8 +3,11 @@
 #
 #   ./grade.sh 1      Problems 1.1-2.6: autograder/hw1_autograder/runner.py
 #                     (extra arguments go to the runner: ./grade.sh 1 2.4 --timeout 10)
+#   ./grade.sh 1b     the HW1 bonus (Adam, Dropout, BatchNorm; also: ./grade.sh b):
+#                     autograder/hw1_bonus_autograder/runner.py
 #   ./grade.sh m      Problem 3 (MNIST): autograder/hw1_autograder/test_mnist.py
-#                     (./grade.sh m --graph PATH: draw the MLP's graph to PATH instead)
+#                     (./grade.sh m --graph PATH: draw the MLP's graph to PATH instead;
+#                     --optimizer adam --dropout P: the bonus options)
 #
 # Runs with $PYTHON if set, else python3 (an active venv's python3).  The exit
 # status is the grader's: non-zero when a problem fails.  Plain POSIX sh, so
@@ -16,7 +19,10 @@ PY="${PYTHON:-python3}"
 usage() {
     cat <<'USAGE'
 usage: ./grade.sh 1 [PROBLEM ...] [--timeout SECONDS]   grade Problems 1.1-2.6 (100 points)
+       ./grade.sh 1b [TEST ...] [--timeout SECONDS]     grade the HW1 bonus (25 points)
        ./grade.sh m                                     train MNIST and plot it (Problem 3)
+       ./grade.sh m --optimizer adam --dropout P        the bonus options, plotted beside
+                                                        the default run
        ./grade.sh m --graph PATH                        draw the MLP's graph for one batch
                                                         to PATH (.png or .svg), no training
 USAGE
@@ -26,6 +32,10 @@ case "${1:-}" in
     1)
         shift
         exec "$PY" autograder/hw1_autograder/runner.py "$@"
+        ;;
+    1b|b)
+        shift
+        exec "$PY" autograder/hw1_bonus_autograder/runner.py "$@"
         ;;
     m)
         shift

@@ -64,3 +64,30 @@ def closure(numbers, depends_on):
             seen.add(number)
             todo.extend(depends_on.get(number, ()))
     return seen
+
+
+# The HW1 bonus (./grade.sh 1b): the course's Autolab names are the problems' names and
+# its JSON keys.  Each test is scored on its own.  The big Dropout model trains with
+# Adam, so a broken Adam costs it too: the one place where the isolation rule bends.
+BONUS_PROBLEMS = (
+    Problem("Adam 1", "Linear Adam", 1, "test_adam", "test_adam_linear_model"),
+    Problem("Adam 2", "Linear ReLU Linear ReLU Adam", 4, "test_adam",
+            "test_adam_two_layer_model"),
+    Problem("Dropout 1", "Linear ReLU Dropout Forward", 3, "test_dropout",
+            "test_dropout_forward"),
+    Problem("Dropout 2", "Linear ReLU Dropout Backward", 3, "test_dropout",
+            "test_dropout_backward"),
+    Problem("Dropout 3", "Big Linear BN ReLU Dropout XELoss Adam", 4, "test_dropout",
+            "test_dropout_big_model_with_adam"),
+    Problem("BatchNorm 1", "Linear BN ReLU Forward (Train)", 1, "test_batchnorm",
+            "test_batchnorm_forward_train"),
+    Problem("BatchNorm 2", "Linear BN ReLU Backward (Train)", 1, "test_batchnorm",
+            "test_batchnorm_backward_train"),
+    Problem("BatchNorm 3", "Linear BN ReLU Train/Eval", 2, "test_batchnorm",
+            "test_batchnorm_train_eval"),
+    Problem("BatchNorm 4", "Big Linear BN ReLU Train/Eval", 6, "test_batchnorm",
+            "test_batchnorm_big_train_eval"),
+)
+
+BONUS_DEPENDS_ON = dict({p.number: () for p in BONUS_PROBLEMS},
+                        **{"Dropout 3": ("Adam 1", "Adam 2")})

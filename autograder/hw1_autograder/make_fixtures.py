@@ -243,11 +243,12 @@ def generate():
     return out
 
 
-def check(generated):
-    """0 if the committed fixtures equal freshly generated ones (to 1e-12), else 1."""
+def check(generated, directory=FIXTURES):
+    """0 if the committed fixtures in ``directory`` equal freshly generated ones (to 1e-12),
+    else 1."""
     status = 0
     for filename, store in generated.items():
-        path = FIXTURES / filename
+        path = directory / filename
         if not path.exists():
             print("{}: missing".format(path))
             status = 1
