@@ -57,12 +57,12 @@ def replay(case, check_grads=True):
     if settings:
         lr, beta1, beta2, eps = settings
         optimizer = Adam([t for _, _, t in params], lr=lr, betas=(beta1, beta2), eps=eps)
-        check(abs(optimizer.lr - lr) < 1e-15 and tuple(optimizer.betas) == (beta1, beta2)
-              and abs(optimizer.eps - eps) < 1e-20,
+        kept = [getattr(optimizer, name, None) for name in ("lr", "betas", "eps")]
+        check(kept[0] == lr and kept[1] is not None and tuple(kept[1]) == (beta1, beta2)
+              and kept[2] == eps,
               "Adam(params, lr={}, betas=({}, {}), eps={}) should keep lr, betas and eps as "
               "attributes, got lr={!r}, betas={!r}, eps={!r}".format(
-                  lr, beta1, beta2, eps, getattr(optimizer, "lr", None),
-                  getattr(optimizer, "betas", None), getattr(optimizer, "eps", None)))
+                  lr, beta1, beta2, eps, *kept))
     for step, kind in enumerate(str(k) for k in fx["kinds"]):
         key = "step{}.".format(step)
         x_data = fx[key + "x"]

@@ -15,7 +15,7 @@ def test_dropout_forward():
 
 
 def test_dropout_backward():
-    """Linear -> ReLU -> Dropout(0.5): the gradients go through the same mask."""
+    """Linear -> ReLU -> Dropout(0.4): the gradients go through the same mask."""
     replay("dropout_backward")
 
 

@@ -1,0 +1,139 @@
+"""./grade.sh 1b: the bonus grader scores the library 25/25 and catches typical mistakes.
+
+Each mistake is an edit of the reference source on a scratch copy, graded by the
+real bonus runner.  The test pins which bonus tests it costs.  Adam mistakes also
+cost the big Dropout model, which trains with Adam (the one place where the
+isolation rule bends), and its report says so.
+"""
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.hw1_bonus_autograder import runner
+from autograder.problems import BONUS_PROBLEMS
+from grader_harness import Edit, Mistake, grade_copies
+
+ROOT = Path(__file__).resolve().parents[1]
+ADAM = "mytorch/optim/adam.py"
+FUNCTIONAL = "mytorch/nn/functional.py"
+DROPOUT = "mytorch/nn/dropout.py"
+ALL_ADAM = {"Adam 1", "Adam 2", "Dropout 3"}
+FULL = {p.name: p.points for p in BONUS_PROBLEMS}
+
+
+def edit(path, old, new):
+    return Edit(path, old, new)
+
+
+MISTAKES = [
+    Mistake("Adam without bias correction", "Adam 1",
+            [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)",
+                  "denominator = np.sqrt(v) / 1.0"),
+             edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
+                  "param.data -= lr * m / denominator")],
+            ALL_ADAM, words="Dropout 3 uses Linear Adam (Adam 1), which fails"),
+    Mistake("Adam corrects the wrong moment", "Adam 1",
+            [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)",
+                  "denominator = np.sqrt(v) / math.sqrt(1 - beta1 ** t)"),
+             edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
+                  "param.data -= (lr / (1 - beta2 ** t)) * m / denominator")],
+            ALL_ADAM, words="after Adam's step"),
+    Mistake("Adam with eps inside the square root", "Adam 1",
+            [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)\n"
+                  "            denominator += eps",
+                  "denominator = np.sqrt(v / (1 - beta2 ** t) + eps)")],
+            ALL_ADAM, words="after Adam's step"),
+    Mistake("Adam's second moment from |g| instead of g**2", "Adam 1",
+            [edit(ADAM, "v += (1 - beta2) * (grad * grad)", "v += (1 - beta2) * abs(grad)")],
+            ALL_ADAM, words="after Adam's step"),
+    Mistake("Adam's step count never grows", "Adam 1",
+            [edit(ADAM, "self.step_counts[i] += 1", "self.step_counts[i] = 1")],
+            ALL_ADAM, words="after Adam's step 2"),
+    Mistake("Adam keeps beta1 under another name", "Adam 1",
+            [edit(ADAM, "self.betas = (beta1, beta2)", "self.beta1, self.beta2 = beta1, beta2"),
+             edit(ADAM, "beta1, beta2 = self.betas", "beta1, beta2 = self.beta1, self.beta2")],
+            ALL_ADAM, words="should keep lr, betas and eps as attributes"),
+    Mistake("Dropout mask redrawn in backward", "Dropout 2",
+            [edit(FUNCTIONAL, "        return _grads(g if ctx.mask is None else g * ctx.mask, "
+                  "None, None)", "        return _grads(g if ctx.mask is None else g * "
+                  "np.random.binomial(1, 0.5, size=g.shape) * 2.0, None, None)")],
+            {"Dropout 2", "Dropout 3"}, words=".grad: values differ"),
+    Mistake("Dropout without the 1/(1-p) scaling", "Dropout 1",
+            [edit(FUNCTIONAL, "ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)",
+                  "ctx.mask = keep * 1.0")],
+            {"Dropout 1", "Dropout 2", "Dropout 3"}, words="model output"),
+    Mistake("Dropout keeps with probability p", "Dropout 1",
+            [edit(FUNCTIONAL, "keep = np.random.binomial(1, 1 - p, size=x.shape)",
+                  "keep = np.random.binomial(1, p, size=x.shape)")],
+            {"Dropout 1", "Dropout 2", "Dropout 3"}, words="model output"),
+    Mistake("Dropout draws its mask another way", "Dropout 1",
+            [edit(FUNCTIONAL, "keep = np.random.binomial(1, 1 - p, size=x.shape)",
+                  "keep = np.random.rand(*x.shape) >= p")],
+            {"Dropout 1", "Dropout 2", "Dropout 3"}, words="model output"),
+    Mistake("Dropout drops in eval mode", "Dropout 1",
+            [edit(DROPOUT, "return F.Dropout.apply(x, self.p, self.is_train)",
+                  "return F.Dropout.apply(x, self.p, True)"),
+             edit(DROPOUT, "        if self.is_train:\n", "        if True:\n")],
+            {"Dropout 1", "Dropout 3"}, words="eval mode"),
+    Mistake("Dropout scales in eval mode", "Dropout 1",
+            [edit(DROPOUT, "        return x\n", "        return x * (1.0 / (1 - self.p))\n")],
+            {"Dropout 1", "Dropout 3"}, words="eval mode"),
+    Mistake("BatchNorm uses batch statistics in eval mode (HW1 2.4)", "BatchNorm 3",
+            [edit(FUNCTIONAL, "        if training:\n            n = x.shape[0]",
+                  "        if True:\n            n = x.shape[0]")],
+            {"BatchNorm 3", "BatchNorm 4"},
+            words="fails inside your BatchNorm and BatchNorm1d: see 2.4 of ./grade.sh 1"),
+]
+
+
+@pytest.fixture(scope="module")
+def graded():
+    return grade_copies([(m.name, m.edits, "bonus") for m in MISTAKES])
+
+
+def test_the_library_scores_25():
+    stream = io.StringIO()
+    scores = runner.run(stream=stream)
+    assert scores == FULL and sum(scores.values()) == 25
+    assert "Total score: 25/25" in stream.getvalue()
+
+
+def test_the_point_table_is_the_courses():
+    parts = {}
+    for problem in BONUS_PROBLEMS:
+        part = problem.number.split()[0]
+        parts[part] = parts.get(part, 0) + problem.points
+    assert parts == {"Adam": 5, "Dropout": 10, "BatchNorm": 10}
+    assert [p.points for p in BONUS_PROBLEMS] == [1, 4, 3, 3, 4, 1, 1, 2, 6]
+    assert {"Linear Adam", "Big Linear BN ReLU Dropout XELoss Adam"} <= set(FULL)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
+def test_a_typical_bonus_mistake_costs_exactly_its_tests(mistake, graded):
+    result = graded[mistake.name]
+    assert result.failing == mistake.costs, result.report
+    assert mistake.words in result.report, result.report
+    assert json.loads(result.report.strip().splitlines()[-1])["scores"] == result.scores
+
+
+def test_grade_sh_1b_and_b_grade_the_bonus(tmp_path):
+    environment = dict(os.environ, PYTHON=sys.executable)
+    for word in ("1b", "b"):
+        result = subprocess.run(["bash", str(ROOT / "grade.sh"), word, "Dropout"],
+                                cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+                                env=environment)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == {"scores": {
+            "Linear ReLU Dropout Forward": 3, "Linear ReLU Dropout Backward": 3,
+            "Big Linear BN ReLU Dropout XELoss Adam": 4}}
+
+
+def test_bonus_fixtures_match_pytorch():
+    pytest.importorskip("torch", reason="PyTorch is the optional oracle: see the README's set-up")
+    from autograder.hw1_bonus_autograder import make_fixtures
+    assert make_fixtures.check(make_fixtures.generate(), make_fixtures.FIXTURES) == 0
