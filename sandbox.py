@@ -58,7 +58,16 @@ def check_a_composite():
     print("gradcheck(layer) =", gradcheck(layer, (x, w, b)))
 
 
+def main():
+    try:
+        e, a, b, c, d = worked_example()
+        see_the_graph(e, a, c, d)
+        check_a_composite()
+    except NotImplementedError as error:          # practice mode: a part not written yet
+        print("sandbox.py needs code you have not written yet: {}".format(error))
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    e, a, b, c, d = worked_example()
-    see_the_graph(e, a, c, d)
-    check_a_composite()
+    raise SystemExit(main())

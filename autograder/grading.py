@@ -216,10 +216,12 @@ def describe(error, owners=None):
 def not_implemented(error, owners=None):
     """ "not implemented yet: Sub.backward (Problem 1.1.1)" for a stub's NotImplementedError."""
     message = str(error)
-    if message.startswith("Problem "):
-        number, _, rest = message[len("Problem "):].partition(": implement ")
-        if rest:
-            return "not implemented yet: {} (Problem {})".format(rest.split(" (")[0], number)
+    for kind in ("Problem ", "Bonus "):            # a practice-mode stub (manifest.stub_message)
+        if message.startswith(kind):
+            number, _, rest = message[len(kind):].partition(": implement ")
+            if rest:
+                return "not implemented yet: {} ({}{})".format(rest.split(" (")[0], kind,
+                                                               number)
     name = None
     for frame, _ in traceback.walk_tb(error.__traceback__):
         code = frame.f_code
@@ -546,6 +548,9 @@ def main(grader, argv=None, description=None):
     try:
         results = grade(grader, args.problems or None, args.timeout,
                         capture=not args.show_output).results
+    except BrokenPipeError:                   # `./grade.sh 1 | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         raise
     except BaseException as error:

@@ -8,7 +8,8 @@ needs which other problem comes from the dependency table in problems.py.
 Following the handout: Sub, Mul, Div and their Tensor operators (1.1.x);
 Function.apply, backward() and Tensor.backward (1.2); Sequential.forward,
 Linear.forward and broadcasting (2.1); ReLU (2.2); SGD.step (2.3); BatchNorm
-(2.4); cross_entropy (2.5); momentum (2.6); mnist.py (3).  The ops the handout
+(2.4); cross_entropy (2.5); momentum (2.6); mnist.py (3); and for the bonus,
+Adam.step and Dropout.  The ops the handout
 leaves to the student ("implement your OWN operations if you need them") go with
 the first problem that needs them, and so do this library's own additions on the
 student's route (the fused Linear, BatchNorm and CrossEntropy Functions and the
@@ -53,7 +54,12 @@ PARTS = {
             TENSOR: ["Tensor.exp", "Tensor.__neg__"]},
     "2.6": {"mytorch/optim/sgd.py": ["SGD.momentum_step"]},
     "3": {"hw1/mnist.py": ["mnist", "train", "validate"]},
+    # The HW1 bonus (./grade.sh 1b)
+    "Adam": {"mytorch/optim/adam.py": ["Adam.step"]},
+    "Dropout": {FUNCTIONAL: ["Dropout.forward", "Dropout.backward"],
+                "mytorch/nn/dropout.py": ["Dropout.forward"]},
 }
+BONUS = ("Adam", "Dropout")
 
 # Functions whose first statements (after the docstring) the handout gives as
 # starting code: a stub keeps them and replaces only the rest.
@@ -82,6 +88,9 @@ def parts(problems=None):
 
 def stub_message(part):
     """The NotImplementedError message a stub raises."""
+    if part.problem in BONUS:
+        return "Bonus {}: implement {} (./grade.sh 1b grades it)".format(part.problem,
+                                                                        part.qualname)
     return "Problem {}: implement {} (handout section {})".format(
         part.problem, part.qualname, SECTIONS.get(part.problem, part.problem))
 

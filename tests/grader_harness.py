@@ -47,14 +47,18 @@ def make_copy(edits, directory):
     return root
 
 
-def grade_copy(edits, grader="hw1", timeout=None):
-    """Grade a scratch copy with ``edits``; a Graded tuple (picklable)."""
+def grade_copy(edits, grader="hw1", timeout=None, stub=()):
+    """Grade a scratch copy with ``edits`` and with the parts of the ``stub`` problems
+    stubbed out as in practice mode; a Graded tuple (picklable)."""
     if grader == "hw1":
         from autograder.hw1_autograder import runner
     else:
         from autograder.hw1_bonus_autograder import runner
     with tempfile.TemporaryDirectory() as directory:
         root = make_copy(edits, directory)
+        if stub:
+            from autograder.make_handout import stub_tree
+            stub_tree(root, stub)
         stream = io.StringIO()
         run = runner.grade(root=root, stream=stream, timeout=timeout)
     failing = frozenset(r.problem.number for r in run.results if not r.passed)
@@ -65,12 +69,13 @@ def grade_copy(edits, grader="hw1", timeout=None):
 
 
 def _grade_job(job):
-    name, edits, grader = job
-    return name, grade_copy(edits, grader)
+    name, edits, grader, *stub = job
+    return name, grade_copy(edits, grader, stub=stub[0] if stub else ())
 
 
 def grade_copies(jobs, workers=2):
-    """{name: Graded} for [(name, edits, grader)], graded ``workers`` at a time."""
+    """{name: Graded} for [(name, edits, grader[, problems to stub])], graded ``workers``
+    at a time."""
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:

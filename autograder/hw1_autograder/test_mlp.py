@@ -7,7 +7,8 @@ test_batchnorm_ -> 2.4, test_cross_entropy_ -> 2.5, test_momentum_ -> 2.6.
 Isolation (autograder/problems.py): each problem's own tests run its code, the
 engine (1.2) and the grader's code only.  Layers are tested alone; gradients
 flow back from the grader's probe loss sum(y * R) (autograder/probes.py), never
-through the student's Mul; SGD and momentum get gradients set by hand.  The
+through the student's Mul; SGD and momentum step on gradients that backward()
+of the probe loss put straight into the parameters, through no layer.  The
 whole-model tests (``@builds_on("2.1")``) also run Linear and Sequential, so
 they count only when 2.1 passes.
 
@@ -254,18 +255,26 @@ def _parameters(rng, *shapes):
             for shape in shapes]
 
 
+def _gradients(params, rng):
+    """Give each parameter a random gradient G the way training does: backward() of the
+    grader's loss sum(W * G), not through any layer."""
+    grads = []
+    for param in params:
+        param.grad = None
+        grads.append(rng.normal(size=param.shape))
+        backprop(param, grads[-1])
+    return grads
+
+
 def test_sgd_update_formula():
-    """W <- W - lr * grad for every parameter, with gradients set by hand, over two steps."""
+    """W <- W - lr * grad for every parameter, over two steps (no layer involved)."""
     rng = np.random.default_rng(64)
     params = _parameters(rng, (3, 2), (4,))
     optimizer = SGD(params, lr=0.3)
     labelled = [("p{}".format(i), "params[{}]".format(i), p) for i, p in enumerate(params)]
     for step in range(2):
-        expected = []
-        for param in params:
-            G = rng.normal(size=param.shape)
-            param.grad = Tensor(G.copy())
-            expected.append((param.data.copy(), param.data - 0.3 * G))
+        expected = [(param.data.copy(), param.data - 0.3 * G)
+                    for param, G in zip(params, _gradients(params, rng))]
         optimizer.step()
         for index, (param, (before, after)) in enumerate(zip(params, expected)):
             assert_close(param, after, "params[{}] after step {} of SGD(lr=0.3)".format(
@@ -371,9 +380,7 @@ def test_momentum_update_formula():
     labelled = [("p{}".format(i), "params[{}]".format(i), p) for i, p in enumerate(params)]
     for step in range(4):
         plain = []
-        for index, param in enumerate(params):
-            G = rng.normal(size=param.shape)
-            param.grad = Tensor(G.copy())
+        for index, G in enumerate(_gradients(params, rng)):
             plain.append(weights[index] - 0.1 * G)
             deltas[index] = 0.9 * deltas[index] - 0.1 * G
             weights[index] = weights[index] + deltas[index]

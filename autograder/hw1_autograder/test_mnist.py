@@ -363,6 +363,10 @@ def train_runs(report, runs):
         except ResultError as error:
             report({"event": "error", "lines": [str(error)]})
             return
+        except NotImplementedError as error:
+            report({"event": "error", "lines": ["hw1/mnist.py: mnist() is not implemented yet "
+                                                "({})".format(error)]})
+            return
         except Exception:
             report({"event": "error", "lines": ["mnist() raised an exception:"]
                     + traceback.format_exc().rstrip().splitlines()[-12:]})

@@ -1,0 +1,197 @@
+"""Practice mode: autograder/make_handout.py writes the homework with the student's parts stubbed.
+
+The starter grades 0/100 with "not implemented yet" messages; putting one
+problem's reference bodies back (with the problems it needs) scores exactly
+that problem; and stubbing one problem's parts in the full solution costs
+exactly that problem and those that depend on it, for every problem: the
+strongest test of the grader's "one mistake costs its own problem".
+"""
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder import manifest
+from autograder.make_handout import (PROBLEMS, stub_source, stub_tree, stubbed_problems,
+                                     write_handout)
+from autograder.problems import HW1_DEPENDS_ON, HW1_PROBLEMS, closure
+from grader_harness import grade_copies, make_copy
+
+ROOT = Path(__file__).resolve().parents[1]
+SCORED = [p.number for p in HW1_PROBLEMS if p.points]
+
+
+def dependents(problem):
+    """``problem`` and every problem whose tests may run its code (the dependency table)."""
+    return {p for p in SCORED if problem in closure([p], HW1_DEPENDS_ON)}
+
+
+@pytest.fixture(scope="module")
+def graded():
+    jobs = [("restore " + p, [], "hw1", stubbed_problems([p])) for p in SCORED]
+    jobs += [("stub " + p, [], "hw1", [p]) for p in SCORED + ["3", "Adam", "Dropout"]]
+    return grade_copies(jobs)
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory):
+    return write_handout(tmp_path_factory.mktemp("practice") / "hw1p1")
+
+
+def run(args, cwd):
+    return subprocess.run(args, cwd=str(cwd), capture_output=True, text=True, timeout=180,
+                          env=dict(os.environ, PYTHON=sys.executable))
+
+
+# --------------------------------------------------------------------------- #
+# The starter
+# --------------------------------------------------------------------------- #
+def test_the_starter_grades_0_and_every_problem_says_what_is_not_implemented(starter):
+    result = run(["bash", str(starter / "grade.sh"), "1"], starter)
+    assert result.returncode == 1, result.stderr
+    report = result.stdout
+    assert "Total score: 0/100" in report and "Traceback" not in report + result.stderr
+    scores = json.loads(report.strip().splitlines()[-1])["scores"]
+    assert all(score == 0 for score in scores.values())
+    for problem in HW1_PROBLEMS:
+        if problem.points:
+            block = report.split("FAIL {} {}".format(problem.number, problem.name))[1]
+            block = block.split("\nFAIL ")[0].split("\nPractice checks")[0]
+            assert "not implemented yet:" in block, problem.number
+    practice = report.split("Practice checks (0 points")[1]
+    assert "not implemented yet: Tensor.__matmul__ (Problem 2.1)" in practice
+    assert "Practice checks: 2/14 pass" in practice           # the given Log, Transpose/Reshape
+
+
+def test_the_starters_mnist_and_bonus_say_not_implemented(starter):
+    result = run(["bash", str(starter / "grade.sh"), "m"], starter)
+    assert result.returncode == 1
+    assert "mnist() is not implemented yet" in result.stderr and "Traceback" not in result.stderr
+    result = run(["bash", str(starter / "grade.sh"), "1b"], starter)
+    assert result.returncode == 1 and "Total score: 0/25" in result.stdout
+    result = run([sys.executable, "sandbox.py"], starter)
+    assert result.returncode == 1 and "needs code you have not written yet" in result.stdout
+
+
+def test_the_starter_is_the_handouts_layout_with_its_own_readme(starter):
+    for name in ("mytorch/tensor.py", "mytorch/autograd_engine.py", "mytorch/nn/functional.py",
+                 "hw1/mnist.py", "autograder/hw1_autograder/runner.py", "data/train_data.npy",
+                 "grade.sh", "create_tarball.sh", "sandbox.py", "requirements.txt"):
+        assert (starter / name).exists(), name
+    assert not (starter / "tests").exists() and not (starter / "bench").exists()
+    readme = (starter / "README.md").read_text()
+    assert "## What to do next" in readme and "./grade.sh 1 1.1.1" in readme
+    for part in manifest.parts():
+        assert "`{}`".format(part.qualname) in readme
+    with pytest.raises(FileExistsError, match="not empty"):
+        write_handout(starter)                               # never overwrites a student's work
+
+
+def test_every_listed_body_is_a_stub_and_the_rest_is_the_reference(starter):
+    for part in manifest.parts():
+        source = (starter / part.path).read_text()
+        node = manifest.functions_in(str(starter / part.path))[part.qualname]
+        reference = manifest.functions_in(str(ROOT / part.path))[part.qualname]
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        assert len(body) == part.keep + 1, part
+        assert ast.unparse(body[-1]) == "raise NotImplementedError({!r})".format(
+            manifest.stub_message(part)), part
+        assert ast.get_docstring(node) == ast.get_docstring(reference), part
+        assert [ast.dump(s) for s in body[:-1]] == \
+            [ast.dump(s) for s in (reference.body[1:] if ast.get_docstring(reference)
+                                   else reference.body)[:part.keep]], part
+        assert part.qualname.split(".")[-1] in source
+    listed = {(p.path, p.qualname) for p in manifest.parts()}
+    for path in {p.path for p in manifest.parts()}:
+        mine, theirs = manifest.functions_in(str(starter / path)), \
+            manifest.functions_in(str(ROOT / path))
+        assert set(mine) == set(theirs)
+        for qualname in mine:
+            if (path, qualname) not in listed:              # everything unlisted is whole
+                assert ast.dump(mine[qualname]) == ast.dump(theirs[qualname]), qualname
+
+
+def test_the_rewrite_keeps_comments_docstrings_and_formatting():
+    source = textwrap.dedent('''\
+        import numpy as np   # a comment that stays
+
+
+        class Op:
+            """An op."""
+
+            @staticmethod
+            def forward(ctx, a):
+                """Forward: keep me."""
+                # a comment above the body stays
+                ctx.a = a
+                return a * 2      # so does this one
+
+            def other(self):      # untouched
+                return  1    # odd spacing survives
+
+
+        def helper(x):
+            first = x + 1
+            return first * 3
+        ''')
+    parts = [manifest.Part("9.9", "p.py", "Op.forward", 0),
+             manifest.Part("9.9", "p.py", "helper", 1)]
+    result = stub_source(source, parts)
+    assert "import numpy as np   # a comment that stays" in result
+    assert '"""Forward: keep me."""' in result and "# a comment above the body stays" in result
+    assert "so does this one" not in result and "ctx.a = a" not in result
+    assert "    def other(self):      # untouched\n        return  1    # odd spacing " \
+        "survives" in result
+    assert "    first = x + 1\n    raise NotImplementedError(" in result
+    assert "return first * 3" not in result
+    compile(result, "p.py", "exec")
+    with pytest.raises(ValueError, match="no function Op.backward"):
+        stub_source(source, [manifest.Part("9.9", "p.py", "Op.backward", 0)])
+
+
+# --------------------------------------------------------------------------- #
+# Progress and isolation, for every problem
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("problem", SCORED)
+def test_restoring_one_problem_scores_exactly_its_points(problem, graded):
+    result = graded["restore " + problem]
+    restored = closure([problem], HW1_DEPENDS_ON)
+    assert result.failing == set(SCORED) - restored, result.report
+    for key, score in result.scores.items():
+        number = key.split()[0]
+        points = [p.points for p in HW1_PROBLEMS if p.number == number][0]
+        assert score == (points if number in restored else 0), key
+
+
+@pytest.mark.parametrize("problem", SCORED + ["3", "Adam", "Dropout"])
+def test_stubbing_one_problem_costs_exactly_it_and_its_dependents(problem, graded):
+    result = graded["stub " + problem]
+    expected = dependents(problem) if problem in SCORED else set()
+    assert result.failing == expected, result.report
+    if expected:
+        assert "not implemented yet" in result.report
+
+
+def test_the_manifest_follows_the_handout():
+    assert set(manifest.PARTS) == set(PROBLEMS)
+    assert set(SCORED) | {"3"} <= set(manifest.PARTS)
+    owned = [(p.path, p.qualname) for p in manifest.parts()]
+    assert len(owned) == len(set(owned))                     # each function has one owner
+    given = {"Add.forward", "Add.backward", "Transpose.forward", "Log.backward",
+             "Reshape.forward", "ContextManager.save_for_backward", "AccumulateGrad.apply",
+             "CrossEntropyLoss.forward", "Tensor.__add__", "Tensor.T", "Tensor.__init__"}
+    assert not given & {p.qualname for p in manifest.parts()}
+    assert {(p.qualname, p.keep) for p in manifest.parts() if p.keep} == {
+        ("Function.apply", 2), ("unbroadcast", 1)}
+
+
+def test_stubbing_the_real_sources_leaves_files_that_parse(tmp_path):
+    root = make_copy([], tmp_path)
+    stub_tree(root, PROBLEMS)
+    for path in {p.path for p in manifest.parts()}:
+        compile((root / path).read_text(), path, "exec")
