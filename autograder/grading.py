@@ -146,13 +146,15 @@ class _Tracer:
         sys.setprofile(None)
 
 
-def run_tests(report, root, package, module, prefix):
-    """Child process body: import ``package.module`` from ``root`` and run its tests
-    whose names start with ``prefix``, reporting each as it finishes.
+def run_tests(report, root, package, module, prefix, preloaded=False):
+    """Child process body: import ``package.module`` from ``root`` (unless the loader
+    already did: ``preloaded``) and run its tests whose names start with ``prefix``,
+    reporting each as it finishes.
 
     Tests without ``builds_on`` run first, so a whole-model test that hangs in
     another problem's code cannot keep this problem's own tests from running."""
-    use_root(root, package)
+    if not preloaded:
+        use_root(root, package)
     root_files = _code_owners(root)
     tracer = _Tracer(root_files)
     try:
@@ -237,11 +239,66 @@ def not_implemented(error, owners=None):
 # --------------------------------------------------------------------------- #
 # The parent: run every problem, decide what counts, explain
 # --------------------------------------------------------------------------- #
-def grade_problem(grader, problem, root, timeout, capture=True, module=None, prefix=None):
-    """Run one problem's tests in a child process; return its ProblemResult (never raises)."""
+Job = namedtuple("Job", "package module prefix")
+
+
+def run_jobs(root, jobs, timeout, capture=True):
+    """Run each Job's tests in a child process of its own; [sandbox.Outcome] in order.
+
+    Where fork exists, one loader process imports the student's code (and the test
+    modules) once and forks every job's child from itself, so no child imports it
+    again; elsewhere each child is a fresh interpreter."""
+    jobs = [Job(*job) for job in jobs]
+    if not sandbox.FORK:
+        return [sandbox.run(run_tests, (str(root),) + tuple(job), timeout, capture)
+                for job in jobs]
+    overall = None if not timeout else len(jobs) * (timeout + sandbox.GRACE) + 30
+    loader = sandbox.run(_loader, (str(root), jobs, timeout, capture), overall, capture)
+    outcomes = [None] * len(jobs)
+    failure = None
+    for record in loader.records:
+        if record.get("event") == "outcome":
+            outcomes[record["index"]] = sandbox.Outcome.from_record(record)
+        elif record.get("event") == "import-timeout":
+            failure = record["lines"]
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:
+            outcome = outcomes[index] = sandbox.Outcome()
+            outcome.records = [{"event": "setup-error", "lines": failure or [
+                "the grader's loader process ended before this problem ran: {}".format(
+                    loader.ending or "no reason given")]}]
+    return outcomes
+
+
+def _loader(report, root, jobs, timeout, capture):
+    """The loader process: import the student's code once (within ``timeout``), then run
+    each job in a child forked from here, and report each child's Outcome."""
+    for package in sorted({job.package for job in jobs}):
+        use_root(root, package)
+    _code_owners(root)
+    with sandbox.alarm(timeout) as expired:
+        try:
+            for job in jobs:
+                try:
+                    importlib.import_module("{}.{}".format(job.package, job.module))
+                except Exception:
+                    pass                      # each child imports it again and reports why
+        except sandbox.TimeLimitExceeded:
+            pass
+    if expired:
+        report({"event": "import-timeout", "lines": [
+            "importing your code took longer than {:g} s, the limit per problem (code at the "
+            "top level of a module that loops?); it was running:".format(timeout)]
+            + ["  " + line for line in expired]})
+        return
+    for index, job in enumerate(jobs):
+        outcome = sandbox.run(run_tests, (root,) + tuple(job) + (True,), timeout, capture)
+        report(dict(outcome.as_record(), event="outcome", index=index))
+
+
+def result_from(problem, outcome):
+    """The ProblemResult of ``problem`` from its child's Outcome."""
     result = ProblemResult(problem)
-    outcome = sandbox.run(run_tests, (str(root), grader.package, module or problem.module,
-                                      prefix or problem.prefix), timeout, capture)
     tests, running, timed_out = {}, None, []
     for record in outcome.records:
         event = record.get("event")
@@ -353,26 +410,36 @@ def grade(grader, problems=None, timeout=None, stream=None, capture=True, root=R
         grader.title, platform.python_version(), _numpy_version()), file=stream)
     stream.flush()
     helpers.load_fixtures(grader.fixtures)
-    known = None
-    if grader.requires is not None:            # graded silently, to name the cause of a failure
-        helpers.load_fixtures(grader.requires.fixtures)
-        known = resolve(grader.requires, [grade_problem(grader.requires, p, root, limit)
-                                          for p in grader.requires.problems])
+    _code_owners(root)                    # parse the student's files once, before the forks
     needed = closure([p.number for p in chosen], grader.depends_on)
     needed |= {b for p in chosen for b in _builds_on_hint(grader, p)}
-    results = []
-    for problem in grader.problems:
-        if problem in chosen or problem.number in needed:
-            results.append(grade_problem(grader, problem, root, limit, capture))
+    graded = [p for p in grader.problems if p in chosen or p.number in needed]
+    jobs = [(grader, p) for p in graded]
+    if grader.requires is not None:            # graded silently, to name the cause of a failure
+        helpers.load_fixtures(grader.requires.fixtures)
+        jobs = [(grader.requires, p) for p in grader.requires.problems] + jobs
+    full = len(chosen) == len(grader.problems)
+    if grader.practice and (practice or (practice is None and full)):
+        module, prefix = grader.practice
+        jobs.append((grader, grader.problems[0]._replace(
+            number="practice", name="Practice checks", points=0, module=module, prefix=prefix)))
+    outcomes = run_jobs(root, [(g.package, p.module, p.prefix) for g, p in jobs], limit, capture)
+    by_grader = {}
+    for (owner, problem), outcome in zip(jobs, outcomes):
+        by_grader.setdefault(owner.package, []).append(result_from(problem, outcome))
+    results = [r for r in by_grader[grader.package] if r.problem.number != "practice"]
+    known = None
+    if grader.requires is not None:
+        known = resolve(grader.requires, by_grader[grader.requires.package])
     resolve(grader, results, known)
     shown = [r for r in results if r.problem in chosen]
     for result in shown:
         print_problem(grader, result, stream)
     checks = None
-    if grader.practice and (practice or (practice is None and len(chosen) == len(grader.problems))):
-        checks = grade_practice(grader, root, limit, capture)
+    if jobs[-1][1].number == "practice":
+        checks = result_from(jobs[-1][1], outcomes[-1])
         print_practice(checks, stream)
-    print_summary(grader, shown, stream, full=len(chosen) == len(grader.problems))
+    print_summary(grader, shown, stream, full=full)
     stream.flush()
     return Run(shown, checks)
 
@@ -381,12 +448,6 @@ def _builds_on_hint(grader, problem):
     """Problems a selected problem's model tests may build on: every earlier one."""
     index = grader.problems.index(problem)
     return {p.number for p in grader.problems[:index]}
-
-
-def grade_practice(grader, root, timeout, capture):
-    module, prefix = grader.practice
-    practice = grader.problems[0]._replace(number="practice", name="Practice checks", points=0)
-    return grade_problem(grader, practice, root, timeout, capture, module, prefix)
 
 
 def run(grader, problems=None, timeout=None, stream=None, capture=True, root=ROOT):

@@ -22,6 +22,7 @@ does not catch it); if the code still has not finished ``GRACE`` seconds later
 (it caught the alarm, or it is stuck in C code), the child and everything it
 started are killed.
 """
+import contextlib
 import faulthandler
 import gc
 import importlib
@@ -39,7 +40,8 @@ OUTPUT_LIMIT = 20000          # characters of the child's output kept; the rest 
 GRACE = 2.0                   # seconds between the alarm and the kill
 MEMORY_ENV = "AUTOGRADER_MEMORY_MB"
 DEFAULT_MEMORY_MB = 3072      # address space a child may add to what it inherits
-_RECORD_LIMIT = 1 << 20       # bytes of records kept (a record is a few hundred bytes)
+_RECORD_LIMIT = 1 << 24       # bytes of records kept (a test's record is a few hundred bytes)
+FORK = hasattr(os, "fork") and os.environ.get("AUTOGRADER_NO_FORK") != "1"
 
 
 class TimeLimitExceeded(BaseException):
@@ -56,6 +58,19 @@ class Outcome:
     def __repr__(self):
         return "Outcome(records={}, ending={!r})".format(len(self.records), self.ending)
 
+    def as_record(self):
+        """This outcome as a JSON-serializable dict (to pass it on from a child)."""
+        return {"records": self.records, "output": self.output, "ending": self.ending,
+                "dropped": self.output_dropped, "seconds": self.seconds}
+
+    @classmethod
+    def from_record(cls, record):
+        outcome = cls()
+        outcome.records, outcome.output, outcome.ending = (record["records"], record["output"],
+                                                           record["ending"])
+        outcome.output_dropped, outcome.seconds = record["dropped"], record["seconds"]
+        return outcome
+
 
 # --------------------------------------------------------------------------- #
 # Parent side
@@ -67,7 +82,7 @@ def run(target, args=(), timeout=60.0, capture=True):
     child keeps the terminal (its prints appear live and ``pdb`` works).
     """
     started = time.perf_counter()
-    if hasattr(os, "fork") and os.environ.get("AUTOGRADER_NO_FORK") != "1":
+    if FORK:
         outcome = _run_forked(target, args, timeout, capture)
     else:
         outcome = _run_spawned(target, args, timeout, capture)
@@ -283,6 +298,33 @@ def _arm_alarm(timeout, report):
 
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout, 0.5)     # repeats until the kill
+
+
+@contextlib.contextmanager
+def alarm(seconds):
+    """Raise TimeLimitExceeded in the block after ``seconds`` (0 or None: never).
+
+    Yields a list that, once the time is up, holds where the code was running.
+    A timer already running (the child's own) is suspended meanwhile."""
+    expired = []
+    if not seconds or not hasattr(signal, "setitimer"):
+        yield expired
+        return
+
+    def on_alarm(signum, frame):
+        if not expired:
+            expired.extend(where(frame))
+        raise TimeLimitExceeded("timed out after {:g} s".format(seconds))
+
+    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
+    try:
+        yield expired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_timer[0]:
+            signal.setitimer(signal.ITIMER_REAL, *previous_timer)
 
 
 def where(frame, limit=4):

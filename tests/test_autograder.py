@@ -184,6 +184,10 @@ SANDBOX_CASES = {
         "still running 2 s after the time limit"),
     "prints from correct code": ([inject(FUNCTIONAL, SUB_FORWARD, "print('debug ' * 20000)")],
                                  set(), "Total score: 100/100"),
+    "a hang while importing": (
+        [Edit(FUNCTIONAL, "import numpy as np\n", "import numpy as np\n__import__('time')"
+                                                   ".sleep(1000)\n")],
+        {p.number for p in HW1_PROBLEMS}, "importing your code took longer than 1 s"),
 }
 
 
@@ -219,7 +223,7 @@ def test_student_code_that_misbehaves_costs_only_its_problem(case, sandboxed):
 
 
 def test_the_whole_misbehaving_set_is_graded_quickly(sandboxed):
-    # eight gradings, one of them a hang killed after its 1 s limit + 2 s grace
+    # nine gradings, two of them hangs (killed after a 1 s limit + 2 s grace, or alarmed)
     assert sandboxed[1] < 120
 
 
