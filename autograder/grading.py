@@ -17,7 +17,6 @@ and its practice checks.  ``grade(grader)`` then:
    the total, and the Autolab JSON line, always last.
 """
 import argparse
-import ast
 import importlib
 import json
 import os
@@ -472,13 +471,12 @@ def select(grader, problems=None):
     return sorted(chosen, key=grader.problems.index)
 
 
-def resolve_timeout(timeout=None):
-    """``timeout`` if given, else $AUTOGRADER_TIMEOUT, else 60 (seconds; 0 = no limit)."""
-    if timeout is not None:
-        return float(timeout)
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
+def resolve_timeout(timeout=None, default=DEFAULT_TIMEOUT):
+    """``timeout`` if given, else $AUTOGRADER_TIMEOUT, else ``default`` (seconds; 0 = no
+    limit); ValueError for anything but a number >= 0."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip() if timeout is None else str(timeout)
     if not text:
-        return DEFAULT_TIMEOUT
+        return default
     try:
         value = float(text)
     except ValueError:

@@ -45,14 +45,7 @@ PROBLEMS = [p.number for p in HW1_PROBLEMS if p.points] + ["3"] + list(manifest.
 def stub_source(source, parts, path="<source>"):
     """``source`` with the bodies of ``parts`` (manifest Parts of this file) replaced by a
     NotImplementedError naming the part; ValueError if a part is not in the file."""
-    tree = ast.parse(source, path)
-    functions, todo = {}, [("", node) for node in tree.body]
-    while todo:
-        prefix, node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions[prefix + node.name] = node
-        elif isinstance(node, ast.ClassDef):
-            todo.extend((prefix + node.name + ".", child) for child in node.body)
+    functions = manifest.functions_of(ast.parse(source, path))
     lines = source.splitlines(keepends=True)
     edits = []
     for part in parts:

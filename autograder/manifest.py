@@ -117,12 +117,17 @@ def functions_in(path):
                 tree = ast.parse(source.read(), path)
         except (SyntaxError, ValueError, UnicodeDecodeError):
             return {}
-        found, todo = {}, [("", node) for node in tree.body]
-        while todo:
-            prefix, node = todo.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found[prefix + node.name] = node
-            elif isinstance(node, ast.ClassDef):
-                todo.extend((prefix + node.name + ".", child) for child in node.body)
-        _PARSED[path] = (stamp, found)
+        _PARSED[path] = (stamp, functions_of(tree))
     return _PARSED[path][1]
+
+
+def functions_of(tree):
+    """{qualname: ast node} of the functions and methods in a parsed module."""
+    found, todo = {}, [("", node) for node in tree.body]
+    while todo:
+        prefix, node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[prefix + node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            todo.extend((prefix + node.name + ".", child) for child in node.body)
+    return found

@@ -20,7 +20,6 @@ from mytorch.nn.loss import CrossEntropyLoss
 from mytorch.nn.module import Module
 from mytorch.optim.adam import Adam
 from mytorch.optim.sgd import SGD
-from mytorch.tensor import Tensor
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADER_PATH = ROOT / "autograder" / "hw1_autograder" / "test_mnist.py"

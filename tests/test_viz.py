@@ -9,7 +9,7 @@ import pytest
 
 import mytorch
 from mytorch import Tensor, viz
-from mytorch.autograd_engine import AccumulateGrad, BackwardFunction
+from mytorch.autograd_engine import AccumulateGrad
 from mytorch.nn.activations import ReLU
 from mytorch.nn.batchnorm import BatchNorm1d
 from mytorch.nn.linear import Linear

@@ -137,8 +137,6 @@ def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", update=N
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum) \
         if update == "sgd" else None
     in_features = spec[0][1]
-    linears = [layer for layer in spec if layer[0] == "linear"]
-    out_features = linears[-1][2] if linears else in_features
     for step, (kind, n) in enumerate(zip(kinds, batch_sizes)):
         key = "step{}.".format(step)
         x_np = rng.normal(size=(n, in_features)) * x_scale + x_offset
@@ -153,16 +151,7 @@ def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", update=N
         for _, p in params:
             p.grad = None
         y = model(x)
-        if loss == "mul":
-            upstream = rng.normal(size=(n, out_features))
-            rec[key + "R"] = upstream
-            total = (y * as_torch(upstream)).sum()
-        else:
-            labels = rng.integers(0, out_features, size=n)
-            rec[key + "labels"] = labels
-            total = TF.cross_entropy(y, torch.tensor(labels))
-            rec[key + "loss"] = total
-        total.backward()
+        backward_from_loss(rec, key, y, loss, rng)
         rec[key + "y"] = y
         rec[key + "grad.x"] = x.grad
         for name, p in params:
@@ -179,6 +168,22 @@ def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", update=N
             if layer[0] == "bn":
                 rec[key + "running.layer{}.mean".format(index)] = model[index].running_mean
                 rec[key + "running.layer{}.var".format(index)] = model[index].running_var
+
+
+def backward_from_loss(rec, key, y, loss, rng):
+    """Backpropagate from the step's loss and record what defines it: the probe loss
+    sum(y * R) (``loss="mul"``, R recorded) or cross-entropy (labels and loss recorded)."""
+    n, out_features = y.shape
+    if loss == "mul":
+        upstream = rng.normal(size=(n, out_features))
+        rec[key + "R"] = upstream
+        total = (y * as_torch(upstream)).sum()
+    else:
+        labels = rng.integers(0, out_features, size=n)
+        rec[key + "labels"] = labels
+        total = TF.cross_entropy(y, torch.tensor(labels))
+        rec[key + "loss"] = total
+    total.backward()
 
 
 def batch_sizes(seed, count, low, high):

@@ -44,9 +44,9 @@ import numpy as np  # noqa: E402  (after the thread settings)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-from autograder import sandbox  # noqa: E402  (needs ROOT on sys.path)
+from autograder import grading, sandbox  # noqa: E402  (needs ROOT on sys.path)
 
-TIMEOUT_ENV = "AUTOGRADER_TIMEOUT"
+TIMEOUT_ENV = grading.TIMEOUT_ENV
 DEFAULT_TIMEOUT = 600.0          # seconds: a full-size (55,000-image) run takes well under a minute
 DATA_DIR = os.path.join(ROOT, "data")
 PLOT_PATH = os.path.join(ROOT, "hw1", "validation_accuracy.png")
@@ -377,16 +377,7 @@ def train_runs(report, runs):
 
 def resolve_timeout(value=None):
     """--timeout if given, else $AUTOGRADER_TIMEOUT, else 10 minutes (0: no limit)."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip() if value is None else str(value)
-    if not text:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:
-        raise ValueError("{}={!r} is not a number of seconds".format(TIMEOUT_ENV, text))
-    return seconds
+    return grading.resolve_timeout(value, DEFAULT_TIMEOUT)
 
 
 def main(argv=None):

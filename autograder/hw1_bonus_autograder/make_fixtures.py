@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as TF
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from autograder.hw1_autograder.make_fixtures import Recorder, as_torch, check  # noqa: E402
+from autograder.hw1_autograder.make_fixtures import (Recorder, as_torch,  # noqa: E402
+                                                     backward_from_loss, check)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAYER_NAMES = {"linear": "Linear", "bn": "BatchNorm1d", "relu": "ReLU", "dropout": "Dropout"}
@@ -105,8 +105,6 @@ def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", adam=Non
                                                      adam["betas"][1], adam["eps"]])
     optimizer = None if adam is None else torch.optim.Adam(
         [p for _, p in params], lr=adam["lr"], betas=adam["betas"], eps=adam["eps"])
-    linears = [layer for layer in spec if layer[0] == "linear"]
-    out_features = linears[-1][2]
     for step, (kind, n) in enumerate(zip(kinds, batch_sizes)):
         key = "step{}.".format(step)
         x_np = rng.normal(size=(n, spec[0][1]))
@@ -121,16 +119,7 @@ def model_case(store, case, seed, spec, kinds, batch_sizes, loss="mul", adam=Non
             p.grad = None
         np.random.seed(step_seed)
         y = forward(modules, spec, x, training=True)
-        if loss == "mul":
-            upstream = rng.normal(size=(n, out_features))
-            rec[key + "R"] = upstream
-            total = (y * as_torch(upstream)).sum()
-        else:
-            labels = rng.integers(0, out_features, size=n)
-            rec[key + "labels"] = labels
-            total = TF.cross_entropy(y, torch.tensor(labels))
-            rec[key + "loss"] = total
-        total.backward()
+        backward_from_loss(rec, key, y, loss, rng)
         rec[key + "y"], rec[key + "grad.x"] = y, x.grad
         for name, p in params:
             rec[key + "grad." + name] = p.grad
