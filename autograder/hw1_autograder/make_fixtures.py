@@ -277,20 +277,25 @@ def check(generated, directory=FIXTURES):
     return status
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(generate, directory, description, argv=None):
+    """The command line both fixture scripts share: write the files, or --check them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--check", action="store_true",
                         help="compare freshly generated values with the committed files")
     args = parser.parse_args(argv)
     generated = generate()
     if args.check:
-        return check(generated)
-    FIXTURES.mkdir(exist_ok=True)
+        return check(generated, directory)
+    directory.mkdir(exist_ok=True)
     for filename, store in generated.items():
-        np.savez_compressed(FIXTURES / filename, **store)
+        np.savez_compressed(directory / filename, **store)
         print("wrote {} ({} arrays, {} bytes)".format(
-            FIXTURES / filename, len(store), (FIXTURES / filename).stat().st_size))
+            directory / filename, len(store), (directory / filename).stat().st_size))
     return 0
+
+
+def main(argv=None):
+    return command_line(generate, FIXTURES, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

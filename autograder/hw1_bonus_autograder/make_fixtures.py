@@ -15,7 +15,6 @@ settings, and per step ``step<k>.``: ``seed``, ``x``, ``R`` (loss = sum(y * R)) 
 ``labels`` and ``loss`` (cross-entropy), ``y``, ``grad.x``, ``grad.<param>``,
 ``after.<param>`` and ``running.layer<i>.mean/var``.
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from autograder.hw1_autograder.make_fixtures import (Recorder, as_torch,  # noqa: E402
-                                                     backward_from_loss, check)
+                                                     backward_from_loss, command_line)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAYER_NAMES = {"linear": "Linear", "bn": "BatchNorm1d", "relu": "ReLU", "dropout": "Dropout"}
@@ -178,19 +177,7 @@ def generate():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare freshly generated values with the committed files")
-    args = parser.parse_args(argv)
-    generated = generate()
-    if args.check:
-        return check(generated, FIXTURES)
-    FIXTURES.mkdir(exist_ok=True)
-    for filename, store in generated.items():
-        np.savez_compressed(FIXTURES / filename, **store)
-        print("wrote {} ({} arrays, {} bytes)".format(
-            FIXTURES / filename, len(store), (FIXTURES / filename).stat().st_size))
-    return 0
+    return command_line(generate, FIXTURES, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
