@@ -129,6 +129,14 @@ class Tensor:
     def __len__(self):
         return len(self._data)
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.array(t)`` / ``np.asarray(t)``: the data (a copy only if a dtype asks for one).
+
+        Without it NumPy would treat a Tensor as a sequence and build an object array."""
+        if dtype is None or np.dtype(dtype) == self._data.dtype:
+            return self._data.copy() if copy else self._data
+        return self._data.astype(dtype)
+
     def __str__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         if self.grad_fn is not None and not self.is_leaf:

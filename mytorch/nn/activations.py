@@ -2,6 +2,8 @@
 import mytorch.nn.functional as F
 from mytorch.nn.module import Module
 
+__all__ = ["ReLU", "Sigmoid", "Tanh"]
+
 
 class ReLU(Module):
     """max(x, 0), elementwise."""

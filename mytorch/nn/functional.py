@@ -11,6 +11,13 @@ import numpy as np
 from mytorch import tensor
 from mytorch.autograd_engine import Function
 
+# Course code star-imports this module beside the layer modules (``from mytorch.nn.conv
+# import *``, ``from mytorch.nn.rnn import RNN``...).  Export only names that no layer
+# module uses, so a star import never replaces a layer class (the ReLU Module, the Conv1d
+# Module) with the Function of the same name: reach those as ``F.ReLU``, ``F.Conv1d``.
+__all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "MatMul",
+           "Transpose", "Reshape", "Sum", "BatchNorm", "CrossEntropy", "cross_entropy"]
+
 
 # --------------------------------------------------------------------------- #
 # Shared mechanics
