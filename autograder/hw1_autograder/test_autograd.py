@@ -15,12 +15,13 @@ import numpy as np
 
 import mytorch.nn.functional as F
 from autograder.helpers import (EXACT_ATOL, EXACT_RTOL, assert_close, assert_flags,
-                                assert_no_grad, check, fixture)
+                                assert_no_grad, check, fixtures_beside)
 from autograder.probes import (Product, Scale, WeightedSum, backprop, build_array, call_op,
                                gradient, grader_apply)
 from mytorch.tensor import Tensor
 
 SHAPES = [(3, 4), (4,), (), (2, 3, 4)]
+fixture = fixtures_beside(__file__)
 SYMBOL = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/"}
 
 
