@@ -111,9 +111,12 @@ def write_handout(destination, homework=1, keep=()):
         raise FileExistsError("{} is not empty: choose a new folder (nothing there is "
                               "overwritten)".format(destination))
     destination.mkdir(parents=True, exist_ok=True)
-    for source in sorted(ROOT.iterdir()):
+    top = sorted(ROOT.iterdir())
+    left_out = _ignored(str(ROOT), [p.name for p in top])
+    for source in top:
         name = source.name
-        if name in NOT_COPIED or (name.startswith(".") and name != ".gitignore"):
+        if name in NOT_COPIED or name in left_out or (name.startswith(".")
+                                                      and name != ".gitignore"):
             continue
         if source.is_dir():
             shutil.copytree(str(source), str(destination / name), ignore=_ignored)
@@ -128,6 +131,7 @@ def _ignored(directory, names):
     """What copytree leaves out: caches, the tooling scripts, and pictures a run made
     (plots in the homework folders); the problem sheets' figures in docs/ stay."""
     in_docs = Path(directory).resolve().relative_to(ROOT).parts[:1] == ("docs",)
+    # (the top folder's own pictures, such as sandbox.py's worked_example.png, go too)
     return {n for n in names if n in ("__pycache__", ".ipynb_checkpoints") or n.endswith(".pyc")
             or n in SKIPPED_FILES or (n.endswith(".png") and not in_docs)}
 
@@ -155,13 +159,22 @@ def readme(homework=1, keep=()):
         points = sum(p.points for p in spec.graded_problems)
         sections.append(SECTION.format(
             title=spec.title, command=spec.command, points=points,
-            first=spec.graded_problems[1 if spec.graded_problems[0].points == 0 else 0].number,
+            first=_first_scored(spec),
             guide=(spec.guide.strip() + "\n\n") if spec.guide else "",
             table="\n".join(rows)))
     earlier = ("The homeworks before this one are done, as the course hands them out: each "
                "homework builds on the library of the ones before. " if homework > 1 else "")
+    first_spec = main_specs[0]
     return TEMPLATE.format(homework=homework, earlier=earlier, sections="\n".join(sections),
-                           example=main_specs[0].stub_message(main_specs[0].parts[0]))
+                           example=first_spec.stub_message(first_spec.parts[0]),
+                           command=first_spec.command, first=_first_scored(first_spec))
+
+
+def _first_scored(spec):
+    """How ./grade.sh names the spec's first problem worth points: its number, or its
+    part when the number has a space ("Adam 1" is selected as "Adam")."""
+    first = next(p for p in spec.graded_problems if p.points)
+    return first.part if " " in first.number else first.number
 
 
 TEMPLATE = """# MyTorch, homework {homework}: the starter (practice mode)
@@ -195,7 +208,7 @@ graded on its own code, so you can go in order.
 - `with mytorch.detect_anomaly(): ...` names the op and the line where a NaN or an
   inf first appears.
 - Debug one problem with pdb: put `import pdb; pdb.set_trace()` in your code and run
-  `./grade.sh 1 2.4 --show-output --timeout 0`.
+  `./grade.sh {command} {first} --show-output --timeout 0`.
 
 ## Comparing with the reference
 

@@ -95,14 +95,16 @@ class Homework:
     ``bonus`` marks a bonus spec (its stubs say "Bonus"); ``paths`` are folders, from the
     project root, that the student's modules are imported from besides the root itself
     (``hw2`` for ``from hw2 import CNN``); ``guide`` is the paragraph of the practice-mode
-    starter's README that says how to go about the homework (markdown).  ``folder`` and ``package`` are filled in when
+    starter's README that says how to go about the homework (markdown); ``bare_numbers``
+    lets messages name its problems by number alone ("Problem 2.4", the handout's own
+    numbering) where other specs' say "Problem 1.1 of ./grade.sh 3".  ``folder`` and ``package`` are filled in when
     the spec is loaded from its folder.
     """
 
     def __init__(self, command, title, homework, problems, depends_on=None, parts=(),
                  practice=None, fixtures="fixtures", handin=(), handin_notes=None,
                  aliases=(), requires=(), bonus=False, footer=None, sheet=None,
-                 scripts=None, paths=(), guide=None):
+                 scripts=None, paths=(), guide=None, bare_numbers=False):
         self.command, self.title, self.homework = str(command), title, int(homework)
         self.problems = tuple(problems)
         self.depends_on = {p.number: () for p in self.problems}
@@ -118,6 +120,7 @@ class Homework:
         self.scripts = dict(scripts or {})
         self.paths = tuple(paths)
         self.guide = guide
+        self.bare_numbers = bare_numbers
         self.folder = None
         self.package = None
 
@@ -158,11 +161,11 @@ class Homework:
         return closure(numbers, self.depends_on)
 
     def label(self, part_name):
-        """How messages name a part: "Problem 2.4", "Problem 1.1 of ./grade.sh 3",
-        "Bonus Adam" (HW1's problems need no grader: they are the handout's)."""
+        """How messages name a part: "Problem 2.4" (a spec with ``bare_numbers``),
+        "Problem 1.1 of ./grade.sh 3", "Bonus Adam"."""
         if self.bonus:
             return "Bonus {}".format(part_name)
-        if self.command == "1":
+        if self.bare_numbers:
             return "Problem {}".format(part_name)
         return "Problem {} of ./grade.sh {}".format(part_name, self.command)
 

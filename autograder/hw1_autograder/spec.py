@@ -88,6 +88,7 @@ write them too, but nothing requires them.
 SPEC = Homework(
     command="1",
     title="HW1 Part 1",
+    bare_numbers=True,            # the handout's numbers: "Problem 2.4" needs no grader named
     homework=1,
     problems=[
         Problem("1.1.0", "Addition", 0, ("test_autograd", "test_add_")),   # given: shown, not scored
