@@ -47,20 +47,59 @@ def use_root(root, graded):
             del sys.modules[name]
 
 
-def code_owners(root):
-    """{(file, first line of the def): (command, part, qualname)} for every student part
-    of every spec.
+class Owners(dict):
+    """{(file, first line of the def): (command, part, qualname)} for every student part of
+    every spec, and for each the lines the student wrote (``written``): its body after
+    the docstring and the statements the handout gives (``Part.keep``).
 
     Keyed by position rather than by qualname so it works on every Python (a decorated
     function's code may start at its first decorator)."""
-    index = {}
+
+    def __init__(self):
+        super().__init__()
+        self.written = {}
+
+    def student_line(self, code, line):
+        """The owner of ``code`` if ``line`` is one the student wrote in it, else None."""
+        key = (code.co_filename, code.co_firstlineno)
+        owner = self.get(key)
+        if owner is None:
+            return None
+        first, last = self.written[key]
+        return owner if first <= line <= last else None
+
+
+def code_owners(root):
+    """The Owners of the student's parts in the checkout at ``root``."""
+    index = Owners()
     for spec, part in specs.all_parts():
         path = os.path.join(os.path.abspath(str(root)), part.path)
         node = specs.functions_in(path).get(part.qualname)
-        if node is not None:
-            for line in {node.lineno} | {d.lineno for d in node.decorator_list}:
-                index[(path, line)] = (spec.command, part.problem, part.qualname)
+        if node is None:
+            continue
+        body = node.body
+        start = min(len(body) - 1, (1 if _is_docstring(body[0]) else 0) + part.keep)
+        written = (body[start].lineno, node.end_lineno)
+        for line in {node.lineno} | {d.lineno for d in node.decorator_list}:
+            index[(path, line)] = (spec.command, part.problem, part.qualname)
+            index.written[(path, line)] = written
     return index
+
+
+def _is_docstring(statement):
+    value = getattr(statement, "value", None)
+    return type(statement).__name__ == "Expr" and isinstance(getattr(value, "value", None), str)
+
+
+def culprit(error, owners):
+    """The student part whose own lines raised ``error``: the innermost traceback frame on a
+    line the student wrote (not the handout's given statements), or None."""
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        owner = owners.student_line(frame.f_code, line)
+        if owner is not None:
+            found = owner
+    return found
 
 
 class Tracer:
@@ -110,7 +149,9 @@ def run_tests(report, root, command, module, prefix, preloaded=False):
                                        for name, test in tests]})
     for name, test in tests:
         report({"event": "start", "test": name})
-        status, lines = "pass", []
+        status, lines, blamed = "pass", [], None
+        checked = _checked_calls()
+        checked.clear()
         try:
             with tracer:
                 test()
@@ -121,16 +162,32 @@ def run_tests(report, root, command, module, prefix, preloaded=False):
         except BaseException as error:       # CheckFailure, any exception, exit(), ...
             status = _status(error)
             lines = describe(error, owners)
+            blamed = culprit(error, owners) if status == "error" else None
         report({"event": "test", "test": name, "status": status, "lines": lines,
-                "ran": _ran(tracer)})
+                "ran": _ran(tracer), "culprit": list(blamed) if blamed else None,
+                "checked": sorted(checked & {owner[2] for owner in tracer.ran})})
 
 
 def _ran(tracer):
     return sorted(list(owner) for owner in tracer.ran)
 
 
-def _status(error):
+def _checked_calls():
+    """The set in which the grader's probes record the functions a test called directly
+    and checked the values of (``probes.call_op``); a fresh set if none is loaded."""
+    probes = sys.modules.get("autograder.probes")
+    return getattr(probes, "CHECKED", set())
+
+
+def is_todo_stub(error):
+    """True for the course starter's ``raise Exception("TODO!")`` (and NotImplementedError)."""
     if isinstance(error, NotImplementedError):
+        return True
+    return type(error) is Exception and "todo" in str(error).lower()
+
+
+def _status(error):
+    if is_todo_stub(error):
         return "todo"
     return "fail" if isinstance(error, helpers.CheckFailure) else "error"
 
@@ -141,7 +198,7 @@ def describe(error, owners=None):
         lines = str(error).splitlines() or ["check failed"]
         where = helpers.short_traceback(error, limit=1)
         return lines + (["  at " + where[0]] if where else [])
-    if isinstance(error, NotImplementedError):
+    if is_todo_stub(error):
         return [not_implemented(error, owners)]
     if isinstance(error, SystemExit):
         lines = ["your code called exit({!r})".format(error.code)]

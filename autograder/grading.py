@@ -37,6 +37,7 @@ class TestResult:
     def __init__(self, name, builds_on=()):
         self.name, self.builds_on = name, tuple(builds_on)
         self.status, self.lines, self.ran, self.verdict = "not run", [], [], None
+        self.culprit, self.checked = None, ()
 
     @property
     def counted_failure(self):
@@ -46,8 +47,9 @@ class TestResult:
 class ProblemResult:
     """How one problem went: its tests, how its child ended, what it printed."""
 
-    def __init__(self, problem):
+    def __init__(self, problem, command=None):
         self.problem, self.tests, self.output, self.output_dropped = problem, [], "", 0
+        self.command = command                  # the spec's, set when it is resolved
         self.problem_lines, self.notes, self.seconds, self.passed = [], [], 0.0, False
 
     @property
@@ -77,6 +79,8 @@ def result_from(problem, outcome):
             test = tests[record["test"]]
             test.status, test.lines = record["status"], record["lines"] or timed_out
             test.ran = [tuple(owner) for owner in record.get("ran", ())]
+            test.culprit = tuple(record["culprit"]) if record.get("culprit") else None
+            test.checked = tuple(record.get("checked", ()))
             running = None
         elif event == "timeout":
             timed_out = ["timed out after {:g} s, the limit per problem (an endless loop? set {} "
@@ -108,12 +112,15 @@ def result_from(problem, outcome):
 # --------------------------------------------------------------------------- #
 # What counts, and why a problem fails
 # --------------------------------------------------------------------------- #
-def resolve(spec, results, known=None):
+def resolve(spec, results, earlier=()):
     """Decide which tests count and which problems pass, and write the notes.
 
-    ``known``: {(command, number): passed} of the specs ``spec`` requires.  Returns the
-    same mapping with this spec's problems added."""
-    passed = dict(known or {})
+    ``earlier``: the ProblemResults of the specs ``spec`` requires, already resolved
+    (a note may name a failing function of theirs)."""
+    results_by_key = {(r.command, r.problem.number): r for r in earlier}
+    passed = {key: r.passed for key, r in results_by_key.items()}
+    for result in results:
+        result.command = spec.command
     for result in results:
         for test in result.tests:
             blockers = [b for b in test.builds_on if passed.get((spec.command, b)) is False]
@@ -125,10 +132,18 @@ def resolve(spec, results, known=None):
                                       _and(blockers))]
         result.passed = bool(result.tests) and not result.problem_lines and not result.failures
         passed[(spec.command, result.problem.number)] = result.passed
+    results_by_key.update({(spec.command, r.problem.number): r for r in results})
+    blame = {r.problem.number: _evidence(spec, r, passed, results_by_key)
+             for r in results if not r.passed}
+    for number, found in blame.items():         # two problems blaming each other: neither
+        for command, part in list(found):       # is evidence, so name neither
+            if command == spec.command and any(
+                    (spec.command, spec.problem(number).part) in blame.get(other, {})
+                    for other in _failing_problems(command, part, passed)):
+                del found[(command, part)]
     for result in results:
         if not result.passed:
-            result.notes = _notes(spec, result, passed)
-    return passed
+            result.notes = _notes(spec, result, passed, blame[result.problem.number])
 
 
 def _failing_problems(command, part, passed):
@@ -137,25 +152,52 @@ def _failing_problems(command, part, passed):
             if passed.get((command, p.number)) is False]
 
 
-def _notes(spec, result, passed):
-    """Where a failing problem's trouble comes from, when it is another problem's code."""
-    number, own_part, inside, named = result.problem.number, result.problem.part, {}, set()
+def _fails_on(results_by_key, command, part, qualname, passed):
+    """True if a failing problem that grades ``part`` failed a test that called ``qualname``
+    directly and checked the values it returned (``probes.call_op``)."""
+    for number in _failing_problems(command, part, passed):
+        result = results_by_key.get((command, number))
+        if result is not None and any(qualname in t.checked for t in result.failures):
+            return True
+    return False
+
+
+def _evidence(spec, result, passed, results_by_key):
+    """{(command, part): {function}} of other problems' code that the evidence says made
+    ``result`` fail: the innermost line the student wrote in the exception's traceback is
+    in that function (the test raised there), or the test's values went through a
+    function whose own problem fails a direct check of it ("2.4 fails inside your Mul")."""
+    own, found = (spec.command, result.problem.part), {}
     for test in result.failures:
+        if test.culprit is not None:
+            command, part, qualname = test.culprit
+            if (command, part) != own and _failing_problems(command, part, passed):
+                found.setdefault((command, part), set()).add(qualname)
+            continue
+        if test.status != "fail":             # an exception outside other problems' code
+            continue
         for command, part, qualname in test.ran:
-            if command == spec.command and part == own_part:
-                continue
-            failing = _failing_problems(command, part, passed)
-            if failing:
-                where = failing[0] if command == spec.command else "{} of ./grade.sh {}".format(
-                    failing[0], command)
-                inside.setdefault(where, set()).add(specs.display_name(qualname))
-                if command == spec.command:
-                    named.update(failing)
-    notes = []
-    for where, functions in sorted(inside.items()):
-        ops = [f for f in functions if not f.startswith("Tensor.__")]   # the operator is only the way in
+            if (command, part) != own and _fails_on(results_by_key, command, part, qualname,
+                                                    passed):
+                found.setdefault((command, part), set()).add(qualname)
+    return found
+
+
+def _notes(spec, result, passed, blamed):
+    """Where a failing problem's trouble comes from, when the evidence (``blamed``: see
+    ``_evidence``) points at another problem's code; else which problems it builds on fail,
+    so the student knows what to fix first."""
+    number, notes, named = result.problem.number, [], set()
+    for (command, part), functions in sorted(blamed.items()):
+        failing = _failing_problems(command, part, passed)
+        where = failing[0] if command == spec.command else "{} of ./grade.sh {}".format(
+            failing[0], command)
+        if command == spec.command:
+            named.update(failing)
+        names = {specs.display_name(q) for q in functions}
+        ops = [f for f in names if not f.startswith("Tensor.__")]   # the operator is only the way in
         notes.append("{} fails inside your {}: see {}".format(
-            number, _and(sorted(ops or functions)), where))
+            number, _and(sorted(ops or names)), where))
     for problem in spec.depends_on.get(number, ()):
         if passed.get((spec.command, problem)) is False and problem not in named:
             notes.append("{} uses {}, which fails: fix {} first".format(
@@ -216,11 +258,12 @@ def grade(spec, problems=None, timeout=None, stream=None, capture=True, root=ROO
     for (owner, problem), outcome in zip(jobs, outcomes):
         if problem is not checks_problem:
             by_spec.setdefault(owner.command, []).append(result_from(problem, outcome))
-    known = {}
+    earlier = []
     for needed in required:
-        known = resolve(needed, by_spec.get(needed.command, []), known)
+        resolve(needed, by_spec.get(needed.command, []), earlier)
+        earlier += by_spec.get(needed.command, [])
     results = by_spec.get(spec.command, [])
-    resolve(spec, results, known)
+    resolve(spec, results, earlier)
     shown = [r for r in results if r.problem in chosen]
     for result in shown:
         report.problem(spec, result, stream)

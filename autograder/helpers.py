@@ -173,15 +173,17 @@ def _shape_hint(got, expected):
     return ""
 
 
-def assert_flags(tensor, name, **flags):
-    """Check attributes such as requires_grad=True, is_leaf=False (handout Appendix A)."""
+def assert_flags(tensor, name, why=None, **flags):
+    """Check attributes such as requires_grad=True, is_leaf=False (handout Appendix A);
+    ``why`` (optional) says what the flag means, for the message."""
     for flag, value in flags.items():
         if not hasattr(tensor, flag):
             raise CheckFailure("{} has no attribute {!r} (it is a {})"
                                .format(name, flag, type(tensor).__name__))
         actual = getattr(tensor, flag)
         check(actual is value or (isinstance(actual, (bool, np.bool_)) and actual == value),
-              "{}.{} should be {}, got {!r}".format(name, flag, value, actual))
+              "{}.{} should be {}, got {!r}{}".format(name, flag, value, actual,
+                                                     ": " + why if why else ""))
 
 
 def assert_no_grad(tensor, name, why):

@@ -87,7 +87,7 @@ MISTAKES = [
             [edit(FUNCTIONAL, "        if training:\n            n = x.shape[0]",
                   "        if True:\n            n = x.shape[0]")],
             {"BatchNorm 3", "BatchNorm 4"},
-            words="fails inside your BatchNorm and BatchNorm1d: see 2.4 of ./grade.sh 1"),
+            words="fails inside your BatchNorm1d: see 2.4 of ./grade.sh 1"),
 ]
 
 

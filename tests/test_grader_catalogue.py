@@ -136,9 +136,11 @@ MISTAKES = [
     Mistake("apply: the output requires grad only if every input does", "1.2",
             [edit(ENGINE, "        if True in needs:", "        if False not in needs:")],
             {"1.2"} | ALL_2X, practice={"mean"}, words="requires_grad should be True"),
+    # With ops that set nothing on their output, only the grader's Functions (which flag
+    # their outputs in forward, as the handout's given ops do) pass 1.2; ReLU is caught.
     Mistake("apply: the output stays a leaf", "1.2",
             [edit(ENGINE, "            output_tensor.is_leaf = False\n", "")],
-            {"1.2", "2.2"}, words="is_leaf should be False"),
+            {"2.2"}, words="is_leaf should be False, got True: an op's output"),
     Mistake("apply: an output of constants requires grad", "1.2",
             [edit(ENGINE, "if _grad_enabled and isinstance(arg, Tensor) and arg.requires_grad:",
                   "if _grad_enabled and isinstance(arg, Tensor):")],
@@ -146,11 +148,12 @@ MISTAKES = [
     Mistake("apply: an intermediate is linked through a new AccumulateGrad", "1.2",
             [edit(ENGINE, "parents.append(arg.grad_fn if arg.grad_fn is not None else "
                   "_node_of(arg))", "parents.append(AccumulateGrad(arg))")],
-            {"1.2", "2.1", "2.2", "2.4", "2.5"}, words="fails inside your Function.apply"),
+            {"1.2", "2.1", "2.2", "2.4", "2.5"},
+            words="2.1 uses Autograd (1.2), which fails: fix 1.2 first"),
     Mistake("apply: only the first argument is linked", "1.2",
             [edit(ENGINE, "        for arg in args:\n            if _grad_enabled",
                   "        for arg in args[:1]:\n            if _grad_enabled")],
-            {"1.2", "2.1", "2.4", "2.5"}, words="fails inside your Function.apply"),
+            {"1.2", "2.1", "2.4", "2.5"}, words="2.1 fails inside your backward: see 1.2"),
     Mistake("backward: a node keeps only the last path's gradient", "1.2",
             [edit(ENGINE, "pending[parent] = pending[parent] + g", "pending[parent] = g")],
             {"1.2", "2.5"}, words="only one"),

@@ -51,14 +51,30 @@ def _require_tensors(op, *args):
                 op, ", ".join(type(a).__name__ for a in args)))
 
 
-def _elementwise(op, ufunc, a, b):
-    """``ufunc(a.data, b.data)`` as a Tensor, with a clear error for shapes that don't broadcast."""
+def _broadcasting(op, ufunc, a, b):
+    """``ufunc(a.data, b.data)``, with a clear error for shapes that don't broadcast."""
     _require_tensors(op, a, b)
     try:
-        return tensor.Tensor(ufunc(a.data, b.data))
+        return ufunc(a.data, b.data)
     except ValueError:
         raise ValueError("{}: shapes {} and {} cannot be broadcast together"
                          .format(op, a.shape, b.shape)) from None
+
+
+def _elementwise(op, ufunc, a, b):
+    """``ufunc(a.data, b.data)`` as a Tensor (see ``_broadcasting``)."""
+    return tensor.Tensor(_broadcasting(op, ufunc, a, b))
+
+
+def _flagged(array, *inputs):
+    """The output Tensor of a given op, flagged in ``forward`` as the course's starter flags
+    it (Appendix A): it requires grad if any input does, and is a leaf only if none does.
+
+    Function.apply sets the same flags; setting them here too means a student's
+    ``apply`` that sets nothing on the output (as the handout's starting code invites)
+    still works with the ops the handout gives."""
+    requires_grad = any(t.requires_grad for t in inputs)
+    return tensor.Tensor(array, requires_grad=requires_grad, is_leaf=not requires_grad)
 
 
 def _share_version(view, base):
@@ -77,7 +93,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return _elementwise("Add", np.add, a, b)
+        return _flagged(_broadcasting("Add", np.add, a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -189,7 +205,7 @@ class Log(Function):
     def forward(ctx, a):
         _require_tensors("Log", a)
         ctx.save_for_backward(a)
-        return tensor.Tensor(np.log(a.data))
+        return _flagged(np.log(a.data), a)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -244,7 +260,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, a):
         _require_tensors("Transpose", a)
-        return _share_version(tensor.Tensor(a.data.T), a)
+        return _share_version(_flagged(a.data.T, a), a)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -259,7 +275,7 @@ class Reshape(Function):
         _require_tensors("Reshape", a)
         ctx.shape = a.shape
         try:
-            return _share_version(tensor.Tensor(a.data.reshape(shape)), a)
+            return _share_version(_flagged(a.data.reshape(shape), a), a)
         except (ValueError, TypeError):
             raise ValueError("Reshape: cannot reshape a tensor of shape {} ({} elements) into "
                              "shape {}".format(a.shape, a.data.size, shape)) from None
