@@ -511,3 +511,11 @@ def test_functions_check_their_arguments_too():
         F.MaxPool2d.apply(Tensor.zeros(1, 1, 4, 4), 2, 0)
     with pytest.raises(TypeError, match=r"Conv1d\(3, 4, kernel_size=2, stride=1\) expects a Tensor"):
         Conv1d(3, 4, 2)(np.zeros((1, 3, 8)))
+
+
+def test_maxpool_lets_nan_through(rng):
+    x = rng.standard_normal((1, 1, 4, 4))
+    x[0, 0, 1, 0] = np.nan
+    out, _, (dx, _, _) = run_function(F.MaxPool2d, x, 2, 2, g=np.ones((1, 1, 2, 2)))
+    assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1:, :]).any()
+    assert dx[0, 0, 1, 0] == 1 and dx[0, 0, :2, :2].sum() == 1

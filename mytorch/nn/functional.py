@@ -609,14 +609,29 @@ def _check_conv(op, x, weight, bias, stride, dims):
                          .format(op, weight.shape[0], weight.shape, bias.shape))
 
 
+def _columns(x, kernel_size, stride):
+    """The windows of x as one matrix (C_in * K**dims, N * positions), ready for a product.
+
+    Row (c, *k), column (n, *p) holds x[n, c, *(p * stride + k)].  The copy is made in
+    this order (channels and taps outside, positions inside) so that NumPy copies whole
+    rows of positions at a time, several times faster than window by window.
+    """
+    dims = x.ndim - 2
+    cols = im2col(x, kernel_size, stride)                       # (N, C, *out, *K), a view
+    order = [1] + list(range(2 + dims, 2 + 2 * dims)) + [0] + list(range(2, 2 + dims))
+    cols = cols.transpose(order)                                # (C, *K, N, *out)
+    rows = int(np.prod(cols.shape[:1 + dims]))
+    return cols.reshape(rows, -1)
+
+
 def _conv_forward(x, weight, bias, stride):
     """out[n, o, *p] = sum over c and the taps k of x[n, c, *(p * stride + k)] * w[o, c, *k],
-    plus bias[o]: the windows times the weight, one matrix product."""
+    plus bias[o]: the weight (C_out, C_in * K**dims) times the windows' matrix."""
     dims = x.ndim - 2
-    cols = im2col(x, weight.shape[-1], stride)                 # (N, C, *out, *K)
-    window_axes = [1] + list(range(2 + dims, 2 + 2 * dims))    # C and the taps
-    out = np.tensordot(cols, weight, axes=(window_axes, list(range(1, 2 + dims))))
-    return np.moveaxis(out, -1, 1) + bias.reshape((-1,) + (1,) * dims)   # (N, C_out, *out)
+    out = weight.reshape(weight.shape[0], -1) @ _columns(x, weight.shape[-1], stride)
+    out_sizes = im2col(x, weight.shape[-1], stride).shape[2:2 + dims]
+    out = out.reshape((weight.shape[0], x.shape[0]) + out_sizes)          # (C_out, N, *out)
+    return out.swapaxes(0, 1) + bias.reshape((-1,) + (1,) * dims)        # (N, C_out, *out)
 
 
 def _conv_backward(ctx, grad_output):
@@ -630,17 +645,18 @@ def _conv_backward(ctx, grad_output):
     (x, weight, bias), g = ctx.saved_tensors, grad_output.data
     x, w, stride = x.data, weight.data, ctx.stride
     dims = x.ndim - 2
-    position_axes = list(range(2, 2 + dims))
     needs = ctx.needs_input_grad
     grad_x = grad_w = grad_b = None
+    g_rows = g.swapaxes(0, 1).reshape(g.shape[1], -1)          # (C_out, N * positions)
     if needs[0]:
-        window_grads = np.tensordot(g, w, axes=([1], [0]))     # (N, *out, C, *K)
-        grad_x = col2im(np.moveaxis(window_grads, 1 + dims, 1), x.shape, stride)
+        window_grads = w.reshape(w.shape[0], -1).T @ g_rows     # (C_in * K**dims, N * pos.)
+        window_grads = window_grads.reshape(w.shape[1:] + (g.shape[0],) + g.shape[2:])
+        order = [1 + dims] + [0] + list(range(2 + dims, 2 + 2 * dims)) + list(range(1, 1 + dims))
+        grad_x = col2im(window_grads.transpose(order), x.shape, stride)  # (N, C, *out, *K)
     if needs[1]:
-        cols = im2col(x, w.shape[-1], stride)
-        grad_w = np.tensordot(g, cols, axes=([0] + position_axes, [0] + position_axes))
+        grad_w = (g_rows @ _columns(x, w.shape[-1], stride).T).reshape(w.shape)
     if needs[2]:
-        grad_b = g.sum(axis=tuple([0] + position_axes))
+        grad_b = g_rows.sum(axis=1)
     return _grads(grad_x, grad_w, grad_b, None)
 
 
@@ -691,11 +707,27 @@ class Conv2d(Function):
 
 
 def _max_taps(x, kernel_size, stride):
-    """Index of each window's first maximum, its taps numbered in row-major order,
-    as an array (N, C, H_out, W_out), with the windows flattened (N, C, H_out, W_out, K*K)."""
+    """(max, tap) of each window of x (N, C, H, W): its maximum and the index, in row-major
+    order, of its first maximum, each (N, C, H_out, W_out).
+
+    Loops over the K * K taps of the windows (each a strided view of x): first the
+    maximum, then the taps from last to first, so the first one equal to it wins.
+    """
     windows = im2col(x, kernel_size, stride)
-    flat = windows.reshape(windows.shape[:4] + (kernel_size * kernel_size,))
-    return flat.argmax(axis=-1), flat
+    taps = [windows[..., tap // kernel_size, tap % kernel_size]
+            for tap in range(kernel_size * kernel_size)]
+    best = taps[0].copy()
+    for value in taps[1:]:
+        np.maximum(best, value, out=best)
+    first = np.full(best.shape, len(taps) - 1, dtype=np.intp)
+    for tap in range(len(taps) - 2, -1, -1):
+        first = np.where(taps[tap] == best, tap, first)
+    if np.isnan(best.sum()):
+        # NaN equals nothing: let argmax find it, as PyTorch does (divergence shows).
+        flat = windows.reshape(windows.shape[:4] + (-1,))
+        first = flat.argmax(axis=-1)
+        best = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+    return best, first
 
 
 class MaxPool2d(Function):
@@ -711,16 +743,16 @@ class MaxPool2d(Function):
         ctx.save_for_backward(x)
         ctx.kernel_size, ctx.stride = kernel_size, stride
         _check_windows("MaxPool2d", x, 2, kernel_size, stride)
-        taps, flat = _max_taps(x.data, kernel_size, stride)
-        return tensor.Tensor(np.take_along_axis(flat, taps[..., None], axis=-1)[..., 0])
+        return tensor.Tensor(_max_taps(x.data, kernel_size, stride)[0])
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,), k, g = ctx.saved_tensors, ctx.kernel_size, grad_output.data
-        taps, _ = _max_taps(x.data, k, ctx.stride)
-        # The windows' gradient: g at each window's first maximum, 0 at its other taps.
-        window_grads = (taps[..., None] == np.arange(k * k)) * g[..., None]
-        window_grads = window_grads.reshape(g.shape + (k, k))
+        _, taps = _max_taps(x.data, k, ctx.stride)
+        # The windows' gradient: g at each window's first maximum, 0 at its other taps,
+        # laid out tap by tap (K, K, N, C, H_out, W_out) for col2im's tap loop.
+        window_grads = (np.arange(k * k).reshape(k * k, 1, 1, 1, 1) == taps) * g
+        window_grads = np.moveaxis(window_grads.reshape((k, k) + g.shape), (0, 1), (4, 5))
         return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)
 
 
