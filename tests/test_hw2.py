@@ -101,8 +101,8 @@ def test_simple_scanning_accepts_transposed_views_and_integers(rng, x):
     cnn.init_weights(weights)
     for conv in (cnn.conv1, cnn.conv2, cnn.conv3):
         assert conv.weight.data.dtype == np.float64
-    np.testing.assert_allclose(cnn(Tensor(x)).data, scanning_mlp(x, *[w.astype(float) for w in weights]),
-                               rtol=1e-12, atol=1e-12)
+    expected = scanning_mlp(x, *[w.astype(float) for w in weights])
+    np.testing.assert_allclose(cnn(Tensor(x)).data, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_init_weights_keeps_leaf_parameters_zero_biases_and_adds_no_graph(rng):
@@ -160,8 +160,8 @@ def test_distributed_accepts_transposed_integer_weights(rng, x):
     cnn = mlp_scan.CNN_DistributedScanningMLP()
     cnn.init_weights(weights)
     assert cnn.conv1.weight.data.dtype == np.float64
-    np.testing.assert_allclose(cnn(Tensor(x)).data, scanning_mlp(x, *[w.astype(float) for w in weights]),
-                               rtol=1e-12, atol=1e-12)
+    expected = scanning_mlp(x, *[w.astype(float) for w in weights])
+    np.testing.assert_allclose(cnn(Tensor(x)).data, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_distributed_picks_the_shared_blocks(rng):
