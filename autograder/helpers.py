@@ -21,13 +21,12 @@ import numpy as np
 AUTOGRADER_DIR = Path(__file__).resolve().parent
 ROOT = AUTOGRADER_DIR.parent
 
-# float64 leaves ~1e-16 per operation.  Correct implementations (fused or built
-# from Tensor ops, either variance formula) differ from PyTorch by at most ~6e-14
-# absolute / ~2e-13 relative on these tests: these bounds leave a 100x margin.
-RTOL, ATOL = 1e-9, 1e-11
-# One elementwise operation: any correct formula is within a few ulps.
-EXACT_RTOL, EXACT_ATOL = 1e-12, 1e-14
-# A pattern is named only when it holds for every element to this relative precision.
+# The course's tolerances (rtol 1e-5, atol 1e-8): every correct formula passes them (a
+# different but valid cross-entropy or variance formula differs from PyTorch by ~1e-8 in
+# the worst case seen in real students' code), and the tests' data make the typical
+# mistakes differ by far more (a BatchNorm without eps is tested on inputs whose variance
+# is small enough for eps to matter).
+RTOL, ATOL = 1e-5, 1e-8
 PATTERN_RTOL = 1e-6
 
 

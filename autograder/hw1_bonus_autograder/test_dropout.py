@@ -23,6 +23,6 @@ def test_dropout_backward():
 
 
 def test_dropout_big_model_with_adam():
-    """Linear -> ReLU -> Dropout(0.4) -> Linear -> ReLU -> Dropout(0.2) -> Linear, with
-    cross-entropy and Adam, over five steps, then eval mode."""
+    """Linear -> BatchNorm1d -> ReLU -> Dropout(0.4) -> Linear -> BatchNorm1d -> ReLU ->
+    Dropout(0.2) -> Linear, with cross-entropy and Adam, over five steps, then eval mode."""
     replay(fixture("bonus", "dropout_big"))
