@@ -69,11 +69,13 @@ def to_array(value, name="value"):
 
 
 def assert_close(got, expected, name, rtol=RTOL, atol=ATOL, scalar=False, batch=None,
-                 alternatives=()):
+                 alternatives=(), squeeze=False):
     """Check ``got`` against ``expected`` elementwise: |got - expected| <= atol + rtol * |expected|.
 
     ``scalar=True`` accepts any one-element shape for a one-element expected
-    value (a loss of shape () or (1,)); otherwise the shapes must be equal.
+    value (a loss of shape () or (1,)); ``squeeze=True`` accepts a shape that differs
+    only by axes of size 1 (a running mean kept as (1, F) where PyTorch keeps (F,));
+    otherwise the shapes must be equal.
     ``batch`` (the batch size) lets the message recognise a sum taken instead of a
     mean and the reverse; ``alternatives`` are (description, array) pairs of
     typical wrong answers, named when ``got`` equals one of them.
@@ -82,9 +84,12 @@ def assert_close(got, expected, name, rtol=RTOL, atol=ATOL, scalar=False, batch=
     got = to_array(got, name)
     if scalar and expected.size == 1 and got.size == 1:
         got, expected = got.reshape(()), expected.reshape(())
+    if squeeze and got.shape != expected.shape and \
+            tuple(n for n in got.shape if n != 1) == tuple(n for n in expected.shape if n != 1):
+        got = got.reshape(expected.shape)
     if got.shape != expected.shape:
         raise CheckFailure("{}: shape {} expected, got shape {}{}".format(
-            name, expected.shape, got.shape, _shape_hint(got, expected)))
+            name, expected.shape, got.shape, _shape_hint(got, expected, name)))
     got = got.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         difference = np.abs(got - expected)
@@ -144,6 +149,8 @@ def diagnose(got, expected, batch=None, alternatives=()):
         if batch and abs(factor * batch - 1) <= PATTERN_RTOL:
             return ("{0:g} times too small everywhere: averaged over the batch instead of "
                     "summed, or divided by the batch size ({0:g}) twice".format(batch))
+        if got.size == 1:          # on one number a ratio is no pattern: say nothing
+            return None
         return "every element is {} times the expected value".format(_number(factor))
     return None
 
@@ -160,9 +167,11 @@ def _common_factor(got, expected):
     return k
 
 
-def _shape_hint(got, expected):
+def _shape_hint(got, expected, name=""):
     if got.shape == expected.shape[::-1] and got.ndim == 2:
         return " (the transpose?)"
+    if "grad" not in name:                       # the unbroadcast hint is for gradients only
+        return ""
     try:
         if np.broadcast(np.empty(got.shape), np.empty(expected.shape)).shape == got.shape:
             return (": the gradient of a broadcast input must be summed back to the input's "

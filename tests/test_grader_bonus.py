@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ADAM = "mytorch/optim/adam.py"
 FUNCTIONAL = "mytorch/nn/functional.py"
 DROPOUT = "mytorch/nn/dropout.py"
+BATCHNORM = "mytorch/nn/batchnorm.py"
 ALL_ADAM = {"Adam 1", "Adam 2", "Dropout 3"}
 SPEC = specs.get("1b")
 FULL = {p.key: p.points for p in SPEC.graded_problems}
@@ -36,13 +37,13 @@ MISTAKES = [
                   "denominator = np.sqrt(v) / 1.0"),
              edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
                   "param.data -= lr * m / denominator")],
-            ALL_ADAM, words="Dropout 3 fails inside your Adam.step: see Adam 1"),
+            ALL_ADAM, words="pattern: no bias correction"),
     Mistake("Adam corrects the wrong moment", "Adam 1",
             [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)",
                   "denominator = np.sqrt(v) / math.sqrt(1 - beta1 ** t)"),
              edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
                   "param.data -= (lr / (1 - beta2 ** t)) * m / denominator")],
-            ALL_ADAM, words="after Adam's step"),
+            ALL_ADAM, words="Dropout 3 fails inside your Adam.step: see Adam 1"),
     # (with the default eps = 1e-8 the difference hides in the tolerance: the big model's
     # Adam uses eps = 1e-3, where it shows)
     Mistake("Adam with eps inside the square root", "Adam 2",
@@ -85,6 +86,25 @@ MISTAKES = [
     Mistake("Dropout scales in eval mode", "Dropout 1",
             [edit(DROPOUT, "        return x\n", "        return x * (1.0 / (1 - self.p))\n")],
             {"Dropout 1", "Dropout 3"}, words="eval mode"),
+    Mistake("Adam never stores m and v back", "Adam 1",
+            [edit(ADAM, "            m, v = self.first_moments[i], self.second_moments[i]\n"
+                  "            m *= beta1\n            m += (1 - beta1) * grad\n"
+                  "            v *= beta2\n            v += (1 - beta2) * (grad * grad)",
+                  "            m = beta1 * self.first_moments[i] + (1 - beta1) * grad\n"
+                  "            v = beta2 * self.second_moments[i] + (1 - beta2) * (grad * grad)")],
+            ALL_ADAM, words="the moments start from zero at every step"),
+    Mistake("Dropout overwrites its input", "Dropout 1",
+            [edit(FUNCTIONAL, "        return tensor.Tensor(x.data * ctx.mask)",
+                  "        return tensor.Tensor(np.multiply(x.data, ctx.mask, out=x.data))")],
+            {"Dropout 1", "Dropout 2"}, words="changed its input 0's .data in place"),
+    Mistake("Dropout.backward multiplies by the dropped activations", "Dropout 2",
+            [edit(FUNCTIONAL, "        ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)\n",
+                  "        ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)\n"
+                  "        ctx.dropped = x.data * ctx.mask\n"),
+             edit(FUNCTIONAL, "        return _grads(g if ctx.mask is None else g * ctx.mask, "
+                  "None, None)", "        return _grads(g if ctx.mask is None else g * "
+                  "ctx.dropped, None, None)")],
+            {"Dropout 2", "Dropout 3"}, words="multiplied by the dropped activations"),
     Mistake("BatchNorm uses batch statistics in eval mode (HW1 2.4)", "BatchNorm 3",
             [edit(FUNCTIONAL, "        if training:\n            n = x.shape[0]",
                   "        if True:\n            n = x.shape[0]")],
@@ -93,9 +113,30 @@ MISTAKES = [
 ]
 
 
+# Correct work the course's tests pass, and so must this grader: running statistics kept
+# with shape (1, F) (PyTorch keeps (F,); the values are the same).
+RUNNING_2D = [edit(BATCHNORM, "self.running_mean = Tensor(np.zeros(num_features))",
+                   "self.running_mean = Tensor(np.zeros((1, num_features)))"),
+              edit(BATCHNORM, "self.running_var = Tensor(np.ones(num_features))",
+                   "self.running_var = Tensor(np.ones((1, num_features)))"),
+              edit(FUNCTIONAL, "running_mean.data = (1 - momentum) * running_mean.data + "
+                   "momentum * mean", "running_mean.data = (1 - momentum) * running_mean.data + "
+                   "momentum * mean.reshape(1, -1)"),
+              edit(FUNCTIONAL, "running_var.data = (1 - momentum) * running_var.data + momentum "
+                   "* var * (n / (n - 1))", "running_var.data = (1 - momentum) * running_var.data"
+                   " + momentum * var.reshape(1, -1) * (n / (n - 1))")]
+
+
 @pytest.fixture(scope="module")
 def graded():
-    return grade_copies([(m.name, m.edits, "1b") for m in MISTAKES])
+    jobs = [(m.name, m.edits, "1b") for m in MISTAKES]
+    return grade_copies(jobs + [("running statistics of shape (1, F)", RUNNING_2D, "1b")])
+
+
+def test_running_statistics_of_shape_1_by_f_score_full_marks(graded):
+    result = graded["running statistics of shape (1, F)"]
+    assert result.failing == frozenset(), result.report
+    assert "Total score: 25/25" in result.report
 
 
 def test_the_library_scores_25():

@@ -14,10 +14,10 @@ SPEC = Homework(
     homework=1,
     bonus=True,
     problems=[      # the course's Autolab names are the keys, exactly
-        Problem("Adam 1", "Linear Adam", 1, ("test_adam", "test_adam_linear_model"),
+        Problem("Adam 1", "Linear Adam", 1, ("test_adam", "test_linear_adam_"),
                 key="Linear Adam", part="Adam"),
         Problem("Adam 2", "Big Linear ReLU XELoss Adam", 4,
-                ("test_adam", "test_adam_big_model_with_cross_entropy"),
+                ("test_adam", "test_big_adam_"),
                 key="Big Linear ReLU XELoss Adam", part="Adam"),
         Problem("Dropout 1", "Linear ReLU Dropout", 3, ("test_dropout", "test_dropout_forward"),
                 key="Linear ReLU Dropout", part="Dropout"),
