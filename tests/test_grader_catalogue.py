@@ -340,7 +340,8 @@ MISTAKES = [
                   "param.grad.data\n                return")],
             {"2.3"}, words="step() did not change the parameter"),
     Mistake("SGD replaces the parameters with new Tensors", "2.3",
-            [edit(SGD, SGD_STEP, "            index = self.params.index(param)\n"
+            [edit(SGD, SGD_STEP, "            index = [id(p) for p in self.params]"
+                  ".index(id(param))\n"
                   "            self.params[index] = param - param.grad * self.lr")],
             {"2.3", "2.6"}, words="step() did not change the parameter"),
     Mistake("SGD records its update in the graph", "2.3",
