@@ -14,6 +14,9 @@
 # finished and the archive lists exactly the files packed: a failure midway (a full disk)
 # leaves the previous handin.tar as it was.  Runs with $PYTHON if set, else python3.
 # Plain POSIX sh: `sh create_tarball.sh` works too, from any folder.
+# Windows line endings make every line end in \r, which sh reads as part of the command:
+# this line still runs then (the \r lands in the comment at its end) and says what to do.
+if grep -q "$(printf '\r')" "$0" 2>/dev/null; then printf '%s\n' "create_tarball.sh: this file has Windows line endings (CR LF); convert it with: dos2unix create_tarball.sh" >&2; exit 2; fi #
 set -eu
 cd "$(dirname "$0")"
 
@@ -42,7 +45,7 @@ if [ "$#" -eq 0 ]; then
     exit 1
 fi
 
-if ! tar -cf "$TMP" "$@"; then
+if ! tar -chf "$TMP" "$@"; then     # -h: a symlinked file or folder is packed as its content
     echo "create_tarball.sh: tar failed; $OUT was not changed" >&2
     exit 1
 fi

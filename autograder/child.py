@@ -6,9 +6,12 @@ names start with the problem's prefix, and reports each one as it finishes, with
 student functions it ran (so the parent can say "2.4 fails inside your Mul").  Every
 record is a JSON-serializable dict passed to ``report``.
 """
+import atexit
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -22,12 +25,15 @@ MACHINERY = {"specs", "isolation", "child", "loader", "grading", "report", "help
 
 
 def use_root(root, graded):
-    """Import the student's code from ``root`` from now on (in a fresh child).
+    """Import the student's code from ``root`` from now on (in a fresh child), and run it in
+    a scratch folder.
 
     ``graded``: the specs whose tests will run.  Puts ``root`` (and each spec's extra
     import paths) first on sys.path, and drops already-imported copies of the student's
     modules and of the grader's modules that import them, so the next import reads
-    ``root``'s files.
+    ``root``'s files.  The working folder becomes a new temporary one, so that whatever
+    the code does with relative paths (writes, deletes) cannot touch the checkout.
+    Returns that folder (the caller removes it when the children are done).
     """
     root = os.path.abspath(str(root))
     wanted = [root] + [os.path.join(root, path) for spec in graded for path in spec.paths]
@@ -45,6 +51,9 @@ def use_root(root, graded):
         if top in student or (top == "autograder" and rest
                               and name.rpartition(".")[2] not in MACHINERY):
             del sys.modules[name]
+    scratch = tempfile.mkdtemp(prefix="mytorch-grading-")
+    os.chdir(scratch)
+    return scratch
 
 
 class Owners(dict):
@@ -132,8 +141,8 @@ def run_tests(report, root, command, module, prefix, preloaded=False):
     Tests without ``builds_on`` run first, so a whole-model test that hangs in another
     problem's code cannot keep this problem's own tests from running."""
     spec = specs.get(command)
-    if not preloaded:
-        use_root(root, [spec] + specs.requirements(spec))
+    if not preloaded:                     # a fresh interpreter: its own scratch folder
+        atexit.register(shutil.rmtree, use_root(root, [spec] + specs.requirements(spec)), True)
     owners = code_owners(root)
     tracer = Tracer(owners)
     try:

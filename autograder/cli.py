@@ -74,7 +74,7 @@ def grade_main(spec, argv=None, description=None):
                         help="problems to grade (default: all): {}{}".format(
                             problems, "; or 'practice' for the practice checks alone"
                             if spec.practice else ""))
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--timeout", default=None, metavar="SECONDS",
                         help="time limit per problem (default: ${} or {:g}; 0: none)"
                         .format(grading.TIMEOUT_ENV, grading.DEFAULT_TIMEOUT))
     parser.add_argument("-s", "--show-output", action="store_true",

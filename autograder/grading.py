@@ -14,6 +14,7 @@
 4. prints (autograder/report.py) the practice checks under their own heading, the
    score table, the total, and the Autolab JSON line, always last.
 """
+import math
 import os
 import sys
 from collections import namedtuple
@@ -310,15 +311,22 @@ def select(spec, problems=None):
 
 
 def resolve_timeout(timeout=None, default=DEFAULT_TIMEOUT):
-    """``timeout`` if given, else $AUTOGRADER_TIMEOUT, else ``default`` (seconds; 0 = no
-    limit); ValueError for anything but a number >= 0."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip() if timeout is None else str(timeout)
+    """``timeout`` if given (the --timeout option), else $AUTOGRADER_TIMEOUT, else
+    ``default`` (seconds; 0 = no limit); a ValueError naming where the value came from for
+    anything but a finite number >= 0."""
+    if timeout is None:
+        text = os.environ.get(TIMEOUT_ENV, "").strip()
+        shown = "{}={!r}".format(TIMEOUT_ENV, text)
+    else:
+        text = str(timeout).strip()
+        shown = "--timeout {!r}".format(text)
     if not text:
         return default
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value >= 0:
-        raise ValueError("{}={!r} is not a number of seconds".format(TIMEOUT_ENV, text))
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError("{} is not a number of seconds: give a finite number >= 0 (0 for no "
+                         "limit)".format(shown))
     return value

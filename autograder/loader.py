@@ -6,6 +6,8 @@ imports everything once and forks every problem's child from itself.  Elsewhere
 (Windows, or ``AUTOGRADER_NO_FORK=1``) each child is a fresh interpreter.
 """
 import importlib
+import os
+import shutil
 from collections import namedtuple
 
 from autograder import child, isolation, specs
@@ -18,6 +20,7 @@ names start with ``prefix`` (a problem's tests, or the practice checks)."""
 def run_jobs(root, jobs, timeout, capture=True):
     """Run each Job's tests in a child process of its own; [isolation.Outcome] in order."""
     jobs = [Job(*job) for job in jobs]
+    root = os.path.abspath(str(root))          # the children work in a scratch folder
     if not isolation.FORK:
         return [isolation.run(child.run_tests, (str(root),) + tuple(job), timeout, capture)
                 for job in jobs]
@@ -48,7 +51,14 @@ def _loader(report, root, jobs, timeout, capture):
         for needed in [spec] + specs.requirements(spec):
             if needed not in graded:
                 graded.append(needed)
-    child.use_root(root, graded)
+    scratch = child.use_root(root, graded)
+    try:
+        _load_and_run(report, root, jobs, timeout, capture)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _load_and_run(report, root, jobs, timeout, capture):
     child.code_owners(root)
     with isolation.alarm(timeout) as expired:
         try:

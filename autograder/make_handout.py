@@ -107,9 +107,7 @@ def keep_choices(homework):
 def write_handout(destination, homework=1, keep=()):
     """Write homework ``homework``'s starter into ``destination`` (new, or an empty folder)."""
     destination = Path(destination)
-    if destination.exists() and any(destination.iterdir()):
-        raise FileExistsError("{} is not empty: choose a new folder (nothing there is "
-                              "overwritten)".format(destination))
+    check_destination(destination)
     destination.mkdir(parents=True, exist_ok=True)
     top = sorted(ROOT.iterdir())
     left_out = _ignored(str(ROOT), [p.name for p in top])
@@ -125,6 +123,26 @@ def write_handout(destination, homework=1, keep=()):
     stub_tree(destination, stubbed_parts(homework, keep))
     (destination / "README.md").write_text(readme(homework, keep))
     return destination
+
+
+def check_destination(destination):
+    """Raise a ValueError (or FileExistsError) saying why ``destination`` cannot take a
+    starter: it is inside this project (the copy would copy itself), a file, a folder that
+    is not empty, or one that cannot be written."""
+    target = destination.resolve()
+    if target == ROOT or ROOT in target.parents:
+        raise ValueError("{} is inside this project ({}): the starter would copy itself into "
+                         "itself; choose a folder outside it, such as ../hw1p1".format(
+                             destination, ROOT))
+    if target.exists() and not target.is_dir():
+        raise ValueError("{} is a file: choose a new folder".format(destination))
+    if target.is_dir() and any(target.iterdir()):
+        raise FileExistsError("{} is not empty: choose a new folder (nothing there is "
+                              "overwritten)".format(destination))
+    existing = next(p for p in [target] + list(target.parents) if p.exists())
+    if not existing.is_dir() or not os.access(str(existing), os.W_OK | os.X_OK):
+        raise ValueError("cannot create {}: {} is not a folder you can write to".format(
+            destination, existing))
 
 
 def _ignored(directory, names):
@@ -249,6 +267,10 @@ def main(argv=None):
         destination = write_handout(args.directory, args.hw, args.keep)
     except (FileExistsError, ValueError) as error:
         print("make_handout.py: {}".format(error), file=sys.stderr)
+        return 1
+    except OSError as error:                      # the disk filled up, a permission, ...
+        print("make_handout.py: could not write the starter to {}: {}".format(
+            args.directory, error), file=sys.stderr)
         return 1
     print("Wrote the starter to {}: see {} for what to do next".format(
         destination, os.path.join(str(destination), "README.md")))

@@ -360,3 +360,46 @@ def test_a_file_that_does_not_parse_costs_the_problems_that_import_it(tmp_path):
     assert scores == {key: (0 if key[0] == "2" else points) for key, points in FULL.items()}
     assert "Total score: 40/100" in lines
     assert "mytorch/nn/batchnorm.py:" in result.stdout and "def broken(:" in result.stdout
+
+
+# --------------------------------------------------------------------------- #
+# Bad input to the scripts, and nothing lost
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("args, env, words", [
+    (["1", "--timeout", "-1"], {}, "--timeout '-1' is not a number of seconds"),
+    (["1", "--timeout", "inf"], {}, "--timeout 'inf' is not a number of seconds"),
+    (["1"], {"AUTOGRADER_TIMEOUT": "inf"}, "AUTOGRADER_TIMEOUT='inf' is not a number of seconds"),
+])
+def test_a_bad_time_limit_is_refused_naming_where_it_came_from(tmp_path, args, env, words):
+    result = run_script(["bash", GRADE] + args, tmp_path, **env)
+    assert result.returncode == 2 and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if "AUTOGRADER_TIMEOUT" not in env:
+        assert "AUTOGRADER_TIMEOUT" not in result.stderr
+
+
+@pytest.mark.parametrize("script", ["grade.sh", "create_tarball.sh"])
+def test_windows_line_endings_get_a_hint_not_a_shell_error(tmp_path, script):
+    crlf = tmp_path / script
+    crlf.write_bytes((ROOT / script).read_bytes().replace(b"\n", b"\r\n"))
+    for shell in ("sh", "bash"):
+        result = run_script([shell, str(crlf), "1"], tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "Windows line endings" in result.stderr and "dos2unix " + script in \
+            result.stderr, result.stderr
+        assert "Illegal option" not in result.stderr and "set:" not in result.stderr
+
+
+def test_code_that_deletes_files_in_its_folder_cannot_touch_the_checkout(tmp_path):
+    """Grading runs the student's code in a scratch folder: relative paths land there."""
+    project = make_copy([inject(FUNCTIONAL, SUB_FORWARD,
+                                "[__import__('os').remove(f) for f in __import__('os')"
+                                ".listdir('.') if __import__('os').path.isfile(f)]")], tmp_path)
+    shutil.copytree(str(ROOT / "autograder"), str(project / "autograder"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("grade.sh", "README.md", "requirements.txt", "sandbox.py"):
+        shutil.copy(str(ROOT / name), str(project / name))
+    result = run_script(["bash", str(project / "grade.sh"), "1", "1.1.1"], project)
+    assert "Total score: 5/5" in result.stdout, result.stdout + result.stderr
+    for name in ("grade.sh", "README.md", "requirements.txt", "sandbox.py"):
+        assert (project / name).exists(), name

@@ -385,6 +385,36 @@ def test_grade_m_graph_explains_its_usage(args):
     assert "error:" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_grade_m_graph_writes_where_it_was_asked_from_any_folder(tmp_path):
+    pytest.importorskip("matplotlib", reason="the picture needs matplotlib; grading does not")
+    result = subprocess.run(["bash", str(ROOT / "grade.sh"), "m", "--graph", "g.png"],
+                            cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHON": sys.executable})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (ROOT / "g.png").exists()
+
+
+@pytest.mark.parametrize("target, words", [
+    (".", "is a folder: give a file name ending in .png or .svg"),
+    ("no/such/folder/g.png", "the folder 'no/such/folder' does not exist"),
+])
+def test_grade_m_graph_refuses_a_folder_or_a_missing_one_clearly(tmp_path, target, words):
+    result = subprocess.run(["bash", str(ROOT / "grade.sh"), "m", "--graph", target],
+                            cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHON": sys.executable})
+    assert result.returncode == 2 and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "inf"])
+def test_grade_m_timeout_names_the_option_it_came_from(value):
+    result = run_grade_m("--timeout", value)
+    assert result.returncode == 2
+    assert "--timeout {!r} is not a number of seconds".format(value) in result.stderr
+    assert "AUTOGRADER_TIMEOUT" not in result.stderr
+
+
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")   # Debian's dataset-fashion-mnist
 
 

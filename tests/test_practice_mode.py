@@ -196,3 +196,25 @@ def test_stubbing_the_real_sources_leaves_files_that_parse(tmp_path):
     stub_tree(root, specs.all_parts())
     for path in {p.path for _, p in specs.all_parts()}:
         compile((root / path).read_text(), path, "exec")
+
+
+@pytest.mark.parametrize("target, words", [
+    (ROOT / "mytorch" / "starter", "is inside this project"),
+    (ROOT / "README.md", "is inside this project"),
+])
+def test_a_starter_is_never_written_inside_the_project(target, words):
+    result = run([sys.executable, "autograder/make_handout.py", str(target)], ROOT)
+    assert result.returncode == 1 and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (ROOT / "mytorch" / "starter").exists()
+
+
+def test_a_file_or_an_unwritable_folder_is_refused_clearly(tmp_path, monkeypatch):
+    from autograder import make_handout
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    with pytest.raises(ValueError, match="is a file: choose a new folder"):
+        make_handout.write_handout(a_file)
+    monkeypatch.setattr(make_handout.os, "access", lambda path, mode: False)
+    with pytest.raises(ValueError, match="is not a folder you can write to"):
+        make_handout.write_handout(tmp_path / "new" / "starter")

@@ -188,3 +188,18 @@ def test_the_extracted_submission_grades_like_the_original(project, tmp_path):
     last = [r.stdout.strip().splitlines() for r in (original, submitted)]
     assert json.loads(last[1][-1]) == json.loads(last[0][-1])
     assert "Total score: 100/100" in last[0] and "Total score: 100/100" in last[1]
+
+
+def test_a_symlinked_library_or_file_is_packed_as_its_content(tmp_path):
+    project = copy_project(tmp_path / "project")
+    shutil.move(str(project / "mytorch"), str(tmp_path / "my_library"))
+    os.symlink(str(tmp_path / "my_library"), str(project / "mytorch"))
+    real = tmp_path / "mnist_elsewhere.py"
+    shutil.move(str(project / "hw1" / "mnist.py"), str(real))
+    os.symlink(str(real), str(project / "hw1" / "mnist.py"))
+    result, names = make_tarball(project, with_plot=True)
+    assert "mytorch/tensor.py" in names and "hw1/mnist.py" in names
+    assert "Left out" not in result.stdout
+    with tarfile.open(str(project / "handin.tar")) as tar:
+        member = tar.getmember("hw1/mnist.py")
+        assert member.isfile() and tar.extractfile(member).read() == real.read_bytes()

@@ -28,7 +28,9 @@ import inspect
 import math
 import numbers
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -221,9 +223,21 @@ def parse_args(argv=None):
 
 
 def _picture_path(text):
+    """--graph's PATH, relative to the folder ./grade.sh was run from; an error naming the
+    problem for a folder, a missing parent folder or another extension."""
+    path = os.path.join(os.environ.get("MYTORCH_CALLER_DIR") or os.getcwd(),
+                        os.path.expanduser(text))
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError("{!r} is a folder: give a file name ending in .png or "
+                                         ".svg, such as {}".format(
+                                             text, os.path.join(text, "mlp_graph.png")))
     if os.path.splitext(text)[1].lower() not in (".png", ".svg"):
         raise argparse.ArgumentTypeError("PATH must end in .png or .svg, got {!r}".format(text))
-    return text
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError("the folder {!r} does not exist: create it first, or "
+                                         "choose another PATH".format(os.path.dirname(text)))
+    return os.path.abspath(path)
 
 
 def _positive_float(text):
@@ -336,7 +350,16 @@ def train_runs(report, runs):
     except DataError as error:
         report({"event": "data-error", "message": str(error)})
         return
-    import hw1.mnist as student
+    scratch = tempfile.mkdtemp(prefix="mytorch-mnist-")
+    os.chdir(scratch)                 # what the code does with relative paths stays there
+    try:
+        import hw1.mnist as student
+        _train(report, runs, arrays, student)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train(report, runs, arrays, student):
     report({"event": "schedule", "train": len(arrays[0]), "epochs": _epochs_of(student),
             "batch_size": getattr(student, "BATCH_SIZE", BATCH_SIZE),
             "labels": [describe(options, student) for options in runs]})
@@ -485,8 +508,16 @@ def draw_graph(path):
     except ImportError as error:                  # matplotlib missing
         print("MNIST autograder: " + str(error), file=sys.stderr)
         return 2
+    except OSError as error:                      # not writable, disk full, ...
+        print("MNIST autograder: could not write {}: {}".format(path, error.strerror or error),
+              file=sys.stderr)
+        return 2
+    try:
+        shown = os.path.relpath(path, os.environ.get("MYTORCH_CALLER_DIR") or os.getcwd())
+    except ValueError:                            # another drive (Windows)
+        shown = path
     print("Saved the graph of Linear(784, 20) -> BatchNorm1d(20) -> ReLU() -> Linear(20, 10) "
-          "-> CrossEntropyLoss on one batch of 100 digits to", path)
+          "-> CrossEntropyLoss on one batch of 100 digits to", shown)
     return 0
 
 
