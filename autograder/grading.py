@@ -253,8 +253,8 @@ def grade(spec, problems=None, timeout=None, stream=None, capture=True, root=ROO
         checks_problem = specs.Problem(PRACTICE, "Practice checks", 0,
                                        (spec.practice.module, spec.practice.prefix))
         jobs.append((spec, checks_problem))
-    outcomes = loader.run_jobs(root, [(s.command, p.module, p.prefix) for s, p in jobs],
-                               limit, capture)
+    outcomes = loader.run_jobs(root, [(s.command, p.module, p.prefix, p.number)
+                                      for s, p in jobs], limit, capture)
     by_spec = {}
     for (owner, problem), outcome in zip(jobs, outcomes):
         if problem is not checks_problem:

@@ -43,7 +43,7 @@ def grader_apply():
 
     def apply(cls, *args):
         ctx = new_ctx(args)
-        output = cls.forward(ctx, *args)
+        output = returns_tensor(cls.forward(ctx, *args), "{}.forward".format(cls.__name__))
         calls.append(Call(cls, args, ctx, output))
         return output
 
@@ -83,7 +83,7 @@ def call_op(function, *args, grad=None):
     name = function.__name__
     CHECKED.add(name + ".forward")
     before = [np.array(a.data, copy=True) if isinstance(a, Tensor) else None for a in args]
-    output = function.forward(ctx, *args)
+    output = returns_tensor(function.forward(ctx, *args), "{}.forward".format(name))
     _check_unchanged(args, before, "{}.forward".format(name))
     if grad is None:
         return output, None
@@ -109,12 +109,30 @@ def _check_unchanged(args, before, what):
 
 
 def as_tuple(grads, what):
-    """A backward's return value as a tuple (a single Tensor counts as a 1-tuple)."""
-    if isinstance(grads, (tuple, list)):
-        return tuple(grads)
-    check(grads is None or isinstance(grads, Tensor) or hasattr(grads, "data"),
-          "{} should return the gradients (Tensors), got {!r}".format(what, grads))
-    return (grads,)
+    """A backward's return value as a tuple (a single Tensor counts as a 1-tuple), each entry
+    a Tensor or None: the engine and every other op rely on that."""
+    grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+    for index, grad in enumerate(grads):
+        check(grad is None or isinstance(grad, Tensor),
+              "{} returned {} as gradient {}: return a Tensor (wrap the array: Tensor(...)) "
+              "or None; the engine and the other ops read .data of what backward returns"
+              .format(what, _kind(grad), index))
+    return grads
+
+
+def returns_tensor(output, what):
+    """Check that an op's forward returned a Tensor, which the rest of the library relies on."""
+    check(isinstance(output, Tensor),
+          "{} returned {}: return a Tensor (wrap the array: Tensor(...)); the engine links "
+          "the output into the graph and the next op reads its .data".format(what, _kind(output)))
+    return output
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return "a NumPy array of shape {}".format(value.shape)
+    return "a {} ({!r})".format(type(value).__name__, value) if not isinstance(
+        value, Tensor) else "a Tensor"
 
 
 def gradient(grads, index, function, count):
