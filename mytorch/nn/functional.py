@@ -382,10 +382,11 @@ def check_probability(op, p):
 # Layers and losses with closed-form gradients (one node instead of a dozen)
 # --------------------------------------------------------------------------- #
 class Linear(Function):
-    """x @ weight.T + bias (torch.nn.functional.linear).
+    """x @ weight.T + bias (torch.nn.functional.linear), for x of shape (*, in_features).
 
     The same as ``x @ weight.T() + bias`` built from MatMul, Transpose and Add,
-    in one node: d/dx = grad @ W, d/dW = grad.T @ x, d/db = grad summed over rows.
+    in one node: d/dx = grad @ W, d/dW = grad.T @ x, d/db = grad summed over rows,
+    where x's leading axes (none, one or several) all count as rows.
     """
 
     @staticmethod
@@ -398,9 +399,12 @@ class Linear(Function):
     def backward(ctx, grad_output):
         (x, weight), g = ctx.saved_tensors, grad_output.data
         needs = ctx.needs_input_grad
+        rows, x_rows = g, x.data
+        if g.ndim != 2:                        # x (*, in): every leading index is a row
+            rows, x_rows = g.reshape(-1, g.shape[-1]), x_rows.reshape(-1, x_rows.shape[-1])
         return _grads(g @ weight.data if needs[0] else None,
-                      g.T @ x.data if needs[1] else None,
-                      g.sum(axis=0) if needs[2] else None)
+                      rows.T @ x_rows if needs[1] else None,
+                      rows.sum(axis=0) if needs[2] else None)
 
 
 class BatchNorm(Function):
