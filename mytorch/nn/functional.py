@@ -16,7 +16,8 @@ from mytorch.autograd_engine import Function
 # module uses, so a star import never replaces a layer class (the ReLU Module, the Conv1d
 # Module) with the Function of the same name: reach those as ``F.ReLU``, ``F.Conv1d``.
 __all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "MatMul",
-           "Transpose", "Reshape", "Sum", "BatchNorm", "CrossEntropy", "cross_entropy"]
+           "Transpose", "Reshape", "Sum", "BatchNorm", "CrossEntropy", "cross_entropy",
+           "Slice", "Cat"]
 
 
 # --------------------------------------------------------------------------- #
@@ -517,3 +518,96 @@ def _class_indices(predicted, target):
         raise ValueError("cross_entropy: labels must lie in [0, {}) for {} classes, got {}"
                          .format(classes, classes, outside[:5].tolist()))
     return labels
+
+
+# --------------------------------------------------------------------------- #
+# Homework 3: indexing and joining
+# --------------------------------------------------------------------------- #
+class Slice(Function):
+    """x[key], NumPy's indexing (``Tensor.__getitem__``).
+
+    ``key`` is anything NumPy takes: ints (negative from the end), slices with
+    steps, None, Ellipsis, lists or arrays of indices, or a tuple of these;
+    Tensors in it count as their data.  (Where NumPy and PyTorch differ, NumPy's
+    rule holds: ints and index lists separated by a slice put their axis first.)
+    Backward scatters the gradient back into
+    zeros of x's shape: each element goes where it was read from, and where an
+    index repeats (``x[[0, 0]]``) the gradients add up (``np.add.at``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, key):
+        _require_tensors("Slice", x)
+        key = _index_key(key)
+        try:
+            out = x.data[key]
+        except IndexError as error:
+            raise IndexError("Slice: {} (tensor of shape {}, index {!r})"
+                             .format(error, x.shape, key)) from None
+        ctx.shape, ctx.key = x.shape, key
+        # Ints, slices, None and Ellipsis read each element at most once: assignment
+        # scatters them back.  Index arrays may repeat an element: add.
+        ctx.adds = any(isinstance(part, (list, tuple, np.ndarray))
+                       for part in (key if type(key) is tuple else (key,)))
+        return _share_version(tensor.Tensor(out), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = np.zeros(ctx.shape)
+        if ctx.adds:
+            np.add.at(grad, ctx.key, grad_output.data)
+        else:
+            grad[ctx.key] = grad_output.data
+        return _grads(grad, None)
+
+
+def _index_key(key):
+    """``key`` with every Tensor in it (alone or in a tuple) replaced by its data."""
+    if type(key) is tuple:
+        return tuple(part.data if isinstance(part, tensor.Tensor) else part for part in key)
+    return key.data if isinstance(key, tensor.Tensor) else key
+
+
+class Cat(Function):
+    """Concatenation along an existing axis: ``Cat.apply(*tensors, dim)``.
+
+    The tensors come first and the dim last (``mytorch.tensor.cat(seq, dim)``
+    makes the call), so backward returns one gradient per tensor and then None
+    for the dim.  Backward cuts the gradient along ``dim`` at the same places
+    the inputs were joined.
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        if not args:
+            raise TypeError("Cat.apply expects the tensors, then the dim: Cat.apply(*seq, dim)")
+        *seq, dim = args
+        if not seq:
+            raise ValueError("Cat: expected at least one tensor to concatenate")
+        _require_tensors("Cat", *seq)
+        ndim = seq[0].data.ndim
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError("Cat: dim must be an int, got {!r}".format(dim))
+        if ndim == 0:
+            raise ValueError("Cat: zero-dimensional tensors cannot be concatenated")
+        if not -ndim <= dim < ndim:
+            raise IndexError("Cat: dim {} is out of range for {}-dimensional tensors (expected "
+                             "a dim in [{}, {}])".format(dim, ndim, -ndim, ndim - 1))
+        axis = int(dim) % ndim
+        first = seq[0].shape
+        for i, t in enumerate(seq):
+            shape = t.shape
+            if len(shape) != ndim or shape[:axis] != first[:axis] \
+                    or shape[axis + 1:] != first[axis + 1:]:
+                raise ValueError("Cat: tensor {} has shape {} but tensor 0 has shape {}; along "
+                                 "dim {} every shape must match except in that dim"
+                                 .format(i, shape, first, dim))
+        ctx.axis = axis
+        ctx.ends = np.cumsum([t.shape[axis] for t in seq])[:-1]
+        return tensor.Tensor(np.concatenate([t.data for t in seq], axis=axis))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        pieces = np.split(grad_output.data, ctx.ends, axis=ctx.axis)
+        needs = ctx.needs_input_grad
+        return _grads(*[piece if needs[i] else None for i, piece in enumerate(pieces)], None)
