@@ -14,7 +14,11 @@ from mytorch.nn.util import PackedSequence, pack_sequence, unpack_sequence
 # Lengths 1 to 10: one sequence, equal lengths, ties broken by input order, sorted and not.
 LENGTHS = [[1], [10], [3, 3, 3], [1, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
            [10, 9, 8, 7, 6, 5, 4, 3, 2, 1], [10, 1], [2, 5, 2, 5, 1], [4, 1, 4, 1, 4],
-           [3, 7, 7, 2, 9, 2, 6]]
+           [3, 7, 7, 2, 9, 2, 6],
+           [(i * 7) % 10 + 1 for i in range(40)]]       # many ties: an unstable sort reorders them
+# torch sorts the lengths with torch.sort, which is stable only for small batches (it puts
+# the 40 sequences' ties in another order), so the torch tests leave out the last case.
+TORCH_LENGTHS = LENGTHS[:-1]
 FEATURES = [(), (1,), (3,), (2, 3)]
 
 
@@ -148,7 +152,7 @@ def test_unpack_rejects_what_is_not_a_packed_sequence(ps, error, words):
 # --------------------------------------------------------------------------- #
 # The same against PyTorch (float64)
 # --------------------------------------------------------------------------- #
-@pytest.mark.parametrize("lengths", LENGTHS, ids=str)
+@pytest.mark.parametrize("lengths", TORCH_LENGTHS, ids=str)
 @pytest.mark.parametrize("features", FEATURES, ids=str)
 def test_pack_matches_torch_fields_and_gradients(rng, lengths, features):
     torch = oracle()
@@ -166,7 +170,7 @@ def test_pack_matches_torch_fields_and_gradients(rng, lengths, features):
         np.testing.assert_array_equal(t.grad.data, tt.grad.numpy())
 
 
-@pytest.mark.parametrize("lengths", LENGTHS, ids=str)
+@pytest.mark.parametrize("lengths", TORCH_LENGTHS, ids=str)
 def test_unpack_matches_torch(rng, lengths):
     torch = oracle()
     arrays = [rng.standard_normal((n, 2)) for n in lengths]
