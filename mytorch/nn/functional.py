@@ -17,7 +17,7 @@ from mytorch.autograd_engine import Function
 # Module) with the Function of the same name: reach those as ``F.ReLU``, ``F.Conv1d``.
 __all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "MatMul",
            "Transpose", "Reshape", "Sum", "BatchNorm", "CrossEntropy", "cross_entropy",
-           "Slice", "Cat"]
+           "Slice", "Cat", "GRUCell"]
 
 
 # --------------------------------------------------------------------------- #
@@ -521,7 +521,7 @@ def _class_indices(predicted, target):
 
 
 # --------------------------------------------------------------------------- #
-# Homework 3: indexing and joining
+# Homework 3: indexing, joining, and the GRU cell
 # --------------------------------------------------------------------------- #
 class Slice(Function):
     """x[key], NumPy's indexing (``Tensor.__getitem__``).
@@ -611,3 +611,88 @@ class Cat(Function):
         pieces = np.split(grad_output.data, ctx.ends, axis=ctx.axis)
         needs = ctx.needs_input_grad
         return _grads(*[piece if needs[i] else None for i, piece in enumerate(pieces)], None)
+
+
+class GRUCell(Function):
+    """One step of torch.nn.GRUCell, in one node (``mytorch.nn.gru.GRUUnit`` uses it).
+
+    ``GRUCell.apply(x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn, b_ir, b_iz, b_in,
+    b_hr, b_hz, b_hn)`` with x (B, in), h (B, H), the w_i* (H, in), the w_h*
+    (H, H) and the biases (H,):
+
+        r  = sigmoid(x @ w_ir.T + b_ir + h @ w_hr.T + b_hr)
+        z  = sigmoid(x @ w_iz.T + b_iz + h @ w_hz.T + b_hz)
+        n  = tanh(x @ w_in.T + b_in + r * (h @ w_hn.T + b_hn))
+        h' = (1 - z) * n + z * h
+
+    The same values and gradients as those equations built from MatMul, Add,
+    Sigmoid, Tanh and Mul, with a closed-form backward.  With ``a_*`` the gates'
+    pre-activations and g = dL/dh':
+
+        dL/da_n = g * (1 - z) * (1 - n**2)
+        dL/da_z = g * (h - n) * z * (1 - z)
+        dL/da_r = dL/da_n * (h @ w_hn.T + b_hn) * r * (1 - r)
+        dL/dh   = g * z + dL/da_r @ w_hr + dL/da_z @ w_hz + (dL/da_n * r) @ w_hn
+        dL/dx   = dL/da_r @ w_ir + dL/da_z @ w_iz + dL/da_n @ w_in
+        dL/dw_i* = dL/da_*.T @ x,  dL/dw_hr = dL/da_r.T @ h,  dL/dw_hn = (dL/da_n * r).T @ h
+        dL/db   = the same gradients summed over the batch
+    """
+
+    @staticmethod
+    def forward(ctx, x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn, b_ir, b_iz, b_in, b_hr, b_hz,
+                b_hn):
+        _check_gru_shapes(x, h, (w_ir, w_iz, w_in), (w_hr, w_hz, w_hn),
+                          (b_ir, b_iz, b_in, b_hr, b_hz, b_hn))
+        X, Hd = x.data, h.data
+        r = _sigmoid(X @ w_ir.data.T + Hd @ w_hr.data.T + (b_ir.data + b_hr.data))
+        z = _sigmoid(X @ w_iz.data.T + Hd @ w_hz.data.T + (b_iz.data + b_hz.data))
+        hn = Hd @ w_hn.data.T + b_hn.data
+        n = np.tanh(X @ w_in.data.T + b_in.data + r * hn)
+        ctx.save_for_backward(x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn)
+        ctx.r, ctx.z, ctx.n, ctx.hn = r, z, n, hn
+        return tensor.Tensor(n + z * (Hd - n))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn = ctx.saved_tensors
+        g, r, z, n, X, Hd = grad_output.data, ctx.r, ctx.z, ctx.n, x.data, h.data
+        da_n = g * (1.0 - z) * (1.0 - n * n)
+        da_z = g * (Hd - n) * (z * (1.0 - z))
+        da_r = da_n * ctx.hn * (r * (1.0 - r))
+        d_hn = da_n * r
+        needs = ctx.needs_input_grad
+        grad_x = grad_h = None
+        if needs[0]:
+            grad_x = da_r @ w_ir.data + da_z @ w_iz.data + da_n @ w_in.data
+        if needs[1]:
+            grad_h = g * z + da_r @ w_hr.data + da_z @ w_hz.data + d_hn @ w_hn.data
+        grad_r, grad_z, grad_n, grad_hn = (da_r.sum(axis=0), da_z.sum(axis=0),
+                                          da_n.sum(axis=0), d_hn.sum(axis=0))
+        return _grads(grad_x, grad_h,
+                      da_r.T @ X if needs[2] else None, da_z.T @ X if needs[3] else None,
+                      da_n.T @ X if needs[4] else None, da_r.T @ Hd if needs[5] else None,
+                      da_z.T @ Hd if needs[6] else None, d_hn.T @ Hd if needs[7] else None,
+                      grad_r if needs[8] else None, grad_z if needs[9] else None,
+                      grad_n if needs[10] else None, grad_r if needs[11] else None,
+                      grad_z if needs[12] else None, grad_hn if needs[13] else None)
+
+
+def _sigmoid(a):
+    """1 / (1 + exp(-a)) as 0.5 * (1 + tanh(a / 2)): one ufunc, never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def _check_gru_shapes(x, h, input_weights, hidden_weights, biases):
+    """Raise a ValueError naming GRUCell and the shapes unless they fit one another."""
+    _require_tensors("GRUCell", x, h, *input_weights, *hidden_weights, *biases)
+    if x.data.ndim != 2 or h.data.ndim != 2 or h.shape[0] != x.shape[0]:
+        raise ValueError("GRUCell: expected x (B, input_size) and h (B, hidden_size) with the "
+                         "same B, got x {} and h {}".format(x.shape, h.shape))
+    (batch, inputs), hidden = x.shape, h.shape[1]
+    expected = [(hidden, inputs)] * 3 + [(hidden, hidden)] * 3 + [(hidden,)] * 6
+    names = ("w_ir", "w_iz", "w_in", "w_hr", "w_hz", "w_hn",
+             "b_ir", "b_iz", "b_in", "b_hr", "b_hz", "b_hn")
+    for name, t, shape in zip(names, (*input_weights, *hidden_weights, *biases), expected):
+        if t.shape != shape:
+            raise ValueError("GRUCell: {} has shape {}, expected {} for input_size {} and "
+                             "hidden_size {}".format(name, t.shape, shape, inputs, hidden))
