@@ -690,6 +690,8 @@ def _check_gru_shapes(x, h, input_weights, hidden_weights, biases):
                          "same B, got x {} and h {}".format(x.shape, h.shape))
     (batch, inputs), hidden = x.shape, h.shape[1]
     expected = [(hidden, inputs)] * 3 + [(hidden, hidden)] * 3 + [(hidden,)] * 6
+    if [t.shape for t in (*input_weights, *hidden_weights, *biases)] == expected:
+        return
     names = ("w_ir", "w_iz", "w_in", "w_hr", "w_hz", "w_hn",
              "b_ir", "b_iz", "b_in", "b_hr", "b_hz", "b_hn")
     for name, t, shape in zip(names, (*input_weights, *hidden_weights, *biases), expected):

@@ -86,17 +86,32 @@ class TimeIterator(Module):
         if hidden is not None:
             _check_hidden(self, hidden, int(batch_sizes[0]),
                           getattr(self.unit, "hidden_size", None))
-        h, outputs, finished, start = hidden, [], [], 0
+        h, outputs, start = hidden, [], 0
         for size in batch_sizes.tolist():
             if h is not None and h.shape[0] > size:
-                finished.append(h[size:])          # the shortest sequences ended last step
-                h = h[:size]
+                h = h[:size]                       # the shortest sequences have ended
             h = self.unit(data[start:start + size], h)
             outputs.append(h)
             start += size
-        # finished holds the last states from the bottom (shortest) rows up.
-        h_last = cat([h] + finished[::-1]) if finished else h
-        return PackedSequence(cat(outputs), sorted_indices, batch_sizes), h_last
+        output = cat(outputs) if len(outputs) > 1 else outputs[0]
+        return PackedSequence(output, sorted_indices, batch_sizes), \
+            output[last_rows(batch_sizes)]
+
+
+def last_rows(batch_sizes):
+    """The rows of packed data that hold each sequence's last step, in sorted order.
+
+    The i-th longest sequence has ``sum(batch_sizes > i)`` steps, and its step t is
+    row ``sum(batch_sizes[:t]) + i``.
+
+    >>> last_rows(np.array([3, 2, 1])).tolist()       # lengths 3, 2, 1
+    [5, 4, 2]
+    """
+    batch_sizes = np.asarray(batch_sizes)
+    ranks = np.arange(batch_sizes[0])
+    lengths = (batch_sizes[None, :] > ranks[:, None]).sum(axis=1)
+    starts = np.concatenate([[0], np.cumsum(batch_sizes)[:-1]])
+    return starts[lengths - 1] + ranks
 
 
 class RNN(TimeIterator):
