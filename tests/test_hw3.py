@@ -18,16 +18,17 @@ from mytorch import Tensor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "hw3", "mnist_gru.py")
+FIGURE_SCRIPT = os.path.join(ROOT, "docs", "packed_sequence_figure.py")
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("mnist_gru", SCRIPT)
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-mnist_gru = _load()
+mnist_gru = _load("mnist_gru", SCRIPT)
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +185,20 @@ def test_a_training_loss_and_its_gradients_match_torch(rng, data):
                                    rtol=1e-9, atol=1e-12, err_msg=name)
     np.testing.assert_allclose(model.classifier.weight.grad.data, linear.weight.grad.numpy(),
                                rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- #
+# The problem sheet's figure (docs/packed_sequence_figure.py)
+# --------------------------------------------------------------------------- #
+def test_the_figure_shows_the_layout_of_packing_by_hand(tmp_path):
+    figure = _load("packed_sequence_figure", FIGURE_SCRIPT)
+    sorted_indices, batch_sizes, rows = figure.layout((3, 5, 1, 3))
+    arrays = [np.array([[100 * i + t] for t in range(n)]) for i, n in enumerate((3, 5, 1, 3))]
+    data, expected_sorted, expected_sizes = ref.pack_by_hand(arrays)
+    assert rows == [(int(v) // 100, int(v) % 100) for v in data[:, 0]]
+    assert sorted_indices.tolist() == expected_sorted.tolist() == [1, 0, 3, 2]
+    assert batch_sizes.tolist() == expected_sizes.tolist() == [4, 3, 3, 1, 1]
+    pytest.importorskip("matplotlib", reason="drawing needs matplotlib "
+                        "(pip install -r requirements.txt)")
+    path = figure.draw(str(tmp_path / "packed.png"))
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
