@@ -12,14 +12,15 @@ gradient).  Two batches:
     ragged  64 sequences of 1 to 40 steps (random, fixed seed), input 32, hidden 64:
             the batch shrinks as sequences end
 
-Four implementations, from the same weights:
+Five implementations, from the same weights:
 
     mytorch     mytorch.nn.gru.GRU (a fused GRUCell node per step, Slice and Cat)
+    mytorch-ops the same loop over a GRU unit written as a student writes it, one op per term
     numpy       the same math by hand, no Tensors or graph: the floor
     torch       torch.nn.GRU on a torch PackedSequence (one fused kernel)
     torch-cell  a loop over time steps calling torch.nn.GRUCell, as MyTorch does
 
-Before timing, all four must agree on the output and every gradient within 1e-10.
+Before timing, all five must agree on the output and every gradient within 1e-10.
 Timing is interleaved (each round runs every implementation once, in rotated order);
 figures are medians over rounds, in wall and CPU time.
 """
@@ -89,6 +90,40 @@ class MyTorchGRU:
     def results(self):
         grads = {name: getattr(self.gru.unit, name).grad.data for name in NAMES}
         return dict(grads, output=self.output, input=self.data.grad.data)
+
+
+class MyTorchOpsGRU(MyTorchGRU):
+    """The TimeIterator over a GRUUnit whose forward is built from MatMul, Add, Sigmoid,
+    Tanh and Mul: every term of the equations is a node."""
+    name = "mytorch-ops"
+
+    def __init__(self, sequences, params, grad_output):
+        from mytorch.nn.gru import GRUUnit
+        from mytorch.nn.rnn import TimeIterator
+        super().__init__(sequences, params, grad_output)
+        self.gru = TimeIterator(_ops_unit_class(GRUUnit), sequences[0].shape[1],
+                                params["bias_hn"].shape[0])
+        for name in NAMES:
+            getattr(self.gru.unit, name).data = params[name].copy()
+
+
+def _ops_unit_class(GRUUnit):
+    from mytorch.nn.activations import Sigmoid, Tanh
+    from mytorch.tensor import Tensor
+
+    class OpsGRUUnit(GRUUnit):
+        def forward(self, x, h=None):
+            if h is None:
+                h = Tensor(np.zeros((x.shape[0], self.hidden_size)))
+            sigmoid, tanh = Sigmoid(), Tanh()
+            r = sigmoid(x @ self.weight_ir.T() + self.bias_ir + h @ self.weight_hr.T()
+                        + self.bias_hr)
+            z = sigmoid(x @ self.weight_iz.T() + self.bias_iz + h @ self.weight_hz.T()
+                        + self.bias_hz)
+            n = tanh(x @ self.weight_in.T() + self.bias_in
+                     + r * (h @ self.weight_hn.T() + self.bias_hn))
+            return (1 - z) * n + z * h
+    return OpsGRUUnit
 
 
 class NumpyGRU:
@@ -262,7 +297,7 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.passes = 3, 2
-    classes = [MyTorchGRU, NumpyGRU]
+    classes = [MyTorchGRU, MyTorchOpsGRU, NumpyGRU]
     if benchlib.load_torch() is not None:
         classes += [TorchGRU, TorchCellLoop]
     benchlib.print_environment()
