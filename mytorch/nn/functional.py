@@ -400,12 +400,17 @@ class Linear(Function):
     def backward(ctx, grad_output):
         (x, weight), g = ctx.saved_tensors, grad_output.data
         needs = ctx.needs_input_grad
-        rows, x_rows = g, x.data
+        grad_x = g @ weight.data if needs[0] else None
         if g.ndim != 2:                        # x (*, in): every leading index is a row
-            rows, x_rows = g.reshape(-1, g.shape[-1]), x_rows.reshape(-1, x_rows.shape[-1])
-        return _grads(g @ weight.data if needs[0] else None,
-                      rows.T @ x_rows if needs[1] else None,
-                      rows.sum(axis=0) if needs[2] else None)
+            g, x = _rows(g), tensor.Tensor(_rows(x.data))
+        return _grads(grad_x,
+                      g.T @ x.data if needs[1] else None,
+                      g.sum(axis=0) if needs[2] else None)
+
+
+def _rows(array):
+    """``array`` (*, n) as a matrix (rows, n): every leading index becomes a row."""
+    return array.reshape(-1, array.shape[-1])
 
 
 class BatchNorm(Function):
