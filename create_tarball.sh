@@ -1,50 +1,44 @@
 #!/bin/sh
-# Pack the Autolab submission (handout section 0.3.4) into handin.tar at the project root:
-# the handout's files, i.e. mytorch/**/*.py, hw1/*.py and the MNIST plot
-# hw1/validation_accuracy.png.  Anything else in mytorch/ or hw1/ (editor backups and swap
-# files, notes, other plots) is left out and named; Python's __pycache__/ is left out quietly.
-# Warns on stderr when the plot is missing (Problem 3 is graded from it: run ./grade.sh m).
+# Pack a homework's Autolab submission (handout section 0.3.4) into handin.tar at the
+# project root:
+#
+#   ./create_tarball.sh        homework 1: mytorch/**/*.py, hw1/*.py, hw1/validation_accuracy.png
+#   ./create_tarball.sh 2      homework 2: mytorch/**/*.py, hw2/*.py
+#
+# What a homework packs is its specs' `handin` (autograder/*/spec.py); this script asks
+# Python (autograder/specs.py) for the list, packs exactly those files, names anything
+# else it found in the folders they come from (editor backups, notes, other plots) as
+# left out, and warns about a missing file the spec notes (HW1's plot: run ./grade.sh m).
 #
 # The archive is written under a temporary name and replaces handin.tar only once tar has
 # finished and the archive lists exactly the files packed: a failure midway (a full disk)
-# leaves the previous handin.tar as it was.  Plain POSIX sh: `sh create_tarball.sh` works
-# too, from any folder.
+# leaves the previous handin.tar as it was.  Runs with $PYTHON if set, else python3.
+# Plain POSIX sh: `sh create_tarball.sh` works too, from any folder.
 set -eu
 cd "$(dirname "$0")"
 
+HW="${1:-1}"
+PY="${PYTHON:-python3}"
 OUT=handin.tar
-PLOT=hw1/validation_accuracy.png
 TMP=".$OUT.$$.tmp"
 WANTED=".$OUT.$$.wanted"
 LISTED=".$OUT.$$.listed"
 trap 'rm -f "$TMP" "$WANTED" "$LISTED"' EXIT
 trap 'exit 1' HUP INT TERM
 
-if [ ! -d mytorch ]; then
-    echo "create_tarball.sh: no mytorch/ next to this script" >&2
+# The files to pack, sorted so the archive does not depend on the file system's order.
+if ! "$PY" -m autograder.specs handin "$HW" packed > "$LISTED"; then
+    echo "create_tarball.sh: could not list homework $HW's files; $OUT was not changed" >&2
     exit 1
 fi
-if [ ! -d hw1 ]; then
-    echo "create_tarball.sh: warning: no hw1/ directory; packing mytorch/ only" >&2
-fi
-
-# The handout's files, sorted so the archive does not depend on the file system's order.
-# Hidden files and folders (.ipynb_checkpoints/, .functional.py.swp) are never among them.
-{
-    find mytorch \( -name '.*' -o -name __pycache__ \) -prune -o -type f -name '*.py' -print
-    for name in hw1/*.py "$PLOT"; do
-        if [ -f "$name" ]; then
-            printf '%s\n' "$name"
-        fi
-    done
-} | LC_ALL=C sort > "$WANTED"
+LC_ALL=C sort "$LISTED" > "$WANTED"
 
 set --
 while IFS= read -r name; do
     set -- "$@" "$name"                 # one argument per file, spaces and all
 done < "$WANTED"
 if [ "$#" -eq 0 ]; then
-    echo "create_tarball.sh: no .py files in mytorch/: nothing to pack" >&2
+    echo "create_tarball.sh: homework $HW has no files to pack here: nothing to pack" >&2
     exit 1
 fi
 
@@ -59,22 +53,16 @@ if ! tar -tf "$TMP" > "$LISTED" || ! cmp -s "$WANTED" "$LISTED"; then
 fi
 mv -f "$TMP" "$OUT"
 
-echo "Packed $OUT:"
+echo "Packed $OUT (homework $HW):"
 sed 's/^/  /' "$LISTED"
 
 # Name what was left out, so nothing a student meant to hand in is lost without a word.
-find mytorch hw1 -name __pycache__ -prune -o ! -type d ! -name '*.pyc' -print 2>/dev/null \
-    | LC_ALL=C sort | LC_ALL=C comm -23 - "$WANTED" > "$LISTED"
+"$PY" -m autograder.specs handin "$HW" left-out > "$LISTED"
 if [ -s "$LISTED" ]; then
-    echo "Left out (not part of the handout's submission):"
+    echo "Left out (not part of homework $HW's submission):"
     sed 's/^/  /' "$LISTED"
 fi
-
-if [ ! -f "$PLOT" ]; then
-    hint=""
-    if [ -f validation_accuracy.png ]; then
-        hint=" (found ./validation_accuracy.png: move it to hw1/)"
-    fi
-    echo "create_tarball.sh: warning: $PLOT is missing, so Problem 3 (MNIST) cannot be" \
-         "graded; run ./grade.sh m to make it, then pack again$hint" >&2
-fi
+"$PY" -m autograder.specs handin "$HW" warnings > "$LISTED"
+while IFS= read -r warning; do
+    echo "create_tarball.sh: warning: $warning" >&2
+done < "$LISTED"

@@ -8,7 +8,8 @@ flipped", "5 times too large: summed instead of averaged over the batch of 5",
 "the transpose", "the other input's gradient", ...).  ``to_array`` turns
 whatever the student's code returned (a Tensor, an ndarray, a number) into an
 ndarray.  ``fixture("mlp", "sgd")`` reads the expected values that
-make_fixtures.py computed with PyTorch.  ``@builds_on("2.1")`` marks a
+make_fixtures.py computed with PyTorch (a test module makes its own reader with
+``fixture = fixtures_beside(__file__)``).  ``@builds_on("2.1")`` marks a
 whole-model test that counts only when problem 2.1 passes.
 """
 import os
@@ -19,7 +20,6 @@ import numpy as np
 
 AUTOGRADER_DIR = Path(__file__).resolve().parent
 ROOT = AUTOGRADER_DIR.parent
-FIXTURE_DIR = AUTOGRADER_DIR / "hw1_autograder" / "fixtures"
 
 # float64 leaves ~1e-16 per operation.  Correct implementations (fused or built
 # from Tensor ops, either variance formula) differ from PyTorch by at most ~6e-14
@@ -173,15 +173,17 @@ def _shape_hint(got, expected):
     return ""
 
 
-def assert_flags(tensor, name, **flags):
-    """Check attributes such as requires_grad=True, is_leaf=False (handout Appendix A)."""
+def assert_flags(tensor, name, why=None, **flags):
+    """Check attributes such as requires_grad=True, is_leaf=False (handout Appendix A);
+    ``why`` (optional) says what the flag means, for the message."""
     for flag, value in flags.items():
         if not hasattr(tensor, flag):
             raise CheckFailure("{} has no attribute {!r} (it is a {})"
                                .format(name, flag, type(tensor).__name__))
         actual = getattr(tensor, flag)
         check(actual is value or (isinstance(actual, (bool, np.bool_)) and actual == value),
-              "{}.{} should be {}, got {!r}".format(name, flag, value, actual))
+              "{}.{} should be {}, got {!r}{}".format(name, flag, value, actual,
+                                                     ": " + why if why else ""))
 
 
 def assert_no_grad(tensor, name, why):
@@ -215,7 +217,7 @@ def _abbreviate(value, limit=80):
 _FIXTURE_CACHE = {}
 
 
-def load_fixtures(directory=FIXTURE_DIR):
+def load_fixtures(directory):
     """Read every fixture file in ``directory`` now (the grader does this once, before it
     starts a child process per problem, so no child reads them again)."""
     for path in sorted(Path(directory).glob("*.npz")):
@@ -251,11 +253,18 @@ class Fixture:
     def __contains__(self, key):
         return key in self._arrays
 
-    def keys(self, prefix=""):
-        return [k for k in self._arrays if k.startswith(prefix)]
+
+def fixtures_beside(module_file):
+    """``fixture(filename, case)`` for the fixtures/ folder beside ``module_file`` (a test
+    module's ``__file__``)."""
+    directory = Path(module_file).resolve().parent / "fixtures"
+
+    def fixture_here(filename, case):
+        return fixture(filename, case, directory)
+    return fixture_here
 
 
-def fixture(filename, case, directory=FIXTURE_DIR):
+def fixture(filename, case, directory):
     """The arrays of ``case`` in ``directory``/``filename``.npz, keys without the ``case.`` prefix."""
     prefix = case + "."
     arrays = {k[len(prefix):]: v for k, v in _load(Path(directory) / (filename + ".npz")).items()
@@ -268,7 +277,8 @@ def fixture(filename, case, directory=FIXTURE_DIR):
 # --------------------------------------------------------------------------- #
 # Where things happened
 # --------------------------------------------------------------------------- #
-_MACHINERY = {str(AUTOGRADER_DIR / name) for name in ("helpers.py", "grading.py", "sandbox.py")}
+_MACHINERY = {str(AUTOGRADER_DIR / name) for name in ("helpers.py", "grading.py", "child.py",
+                                                       "loader.py", "isolation.py")}
 
 
 def relative(path):

@@ -1,23 +1,26 @@
 #!/usr/bin/env python3
-"""Practice mode: write the homework with the student's parts taken out.
+"""Practice mode: write a homework with the student's parts taken out.
 
-    python3 autograder/make_handout.py DIR             # the starter, every part stubbed
-    python3 autograder/make_handout.py DIR --keep 2.4  # ... except 2.4 and what it needs
+    python3 autograder/make_handout.py DIR              # homework 1's starter
+    python3 autograder/make_handout.py DIR --hw 2       # homework 2's (homework 1 done)
+    python3 autograder/make_handout.py DIR --keep 2.4   # ... except 2.4 and what it needs
 
-DIR gets a complete, runnable copy of the homework (mytorch/, hw1/, the
-autograders, data/, the scripts) in which every function that
-autograder/manifest.py lists for a problem has its body replaced by
+DIR gets a complete, runnable copy of the project (the library, the homework folders,
+the autograders, data/, docs/, the scripts) in which every function that a spec
+(autograder/*/spec.py) lists as a student part of homework N, its bonus included, has
+its body replaced by
 
     raise NotImplementedError("Problem 1.1.1: implement Sub.backward (handout section 1.1.1)")
 
-Docstrings, signatures and everything else stay as they are: the rewrite finds
-each function in the syntax tree (``ast``) and replaces only the lines of its
-body, so comments and formatting elsewhere survive.  Functions whose first
-statements the handout gives as starting code keep those (Function.apply keeps
-"make the node, run forward"; unbroadcast keeps its equal-shape case, so the
-given Add works before 2.1).  DIR also gets a README telling a student what to
-do next.  ``--keep`` leaves problems implemented, with the problems they need
-(autograder/problems.py's dependency table).
+Earlier homeworks stay done: each homework builds on the library of the ones before.
+Later homeworks are stubbed too, so nothing of theirs is given away and the student
+goes on in the same folder when they get there.  Docstrings, signatures and
+everything else stay as they are: the rewrite finds each function in the syntax tree
+(``ast``) and replaces only the lines of its body, so comments and formatting elsewhere
+survive.  A part whose first statements the handout gives as starting code keeps them
+(``Part.keep``).  DIR also gets a README telling a student what to do next.  ``--keep``
+leaves problems of homework N implemented, with the problems they need (the spec's
+dependency table).
 """
 import argparse
 import ast
@@ -30,28 +33,25 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from autograder import manifest  # noqa: E402
-from autograder.problems import HW1_DEPENDS_ON, HW1_PROBLEMS, closure  # noqa: E402
+from autograder import specs  # noqa: E402  (needs ROOT on sys.path)
 
-# What a student receives: the handout's layout, without the repository's own tests,
-# benchmarks and tooling.
-COPIED = ["mytorch", "hw1", "autograder", "data", "grade.sh", "create_tarball.sh",
-          "sandbox.py", "requirements.txt", ".gitignore"]
-SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.png", "make_fixtures.py",
-                                 "make_handout.py", ".ipynb_checkpoints")
-PROBLEMS = [p.number for p in HW1_PROBLEMS if p.points] + ["3"] + list(manifest.BONUS)
+# The project's own tooling, which a student does not receive: its tests, benchmarks,
+# CI, the scripts that regenerate fixtures and starters, and this README (the starter
+# writes its own).  Everything else at the top of the project is copied.
+NOT_COPIED = {"tests", "bench", "README.md", "handin.tar", "pyproject.toml"}
+SKIPPED_FILES = {"make_fixtures.py", "make_handout.py", "cases.py"}
 
 
 def stub_source(source, parts, path="<source>"):
-    """``source`` with the bodies of ``parts`` (manifest Parts of this file) replaced by a
-    NotImplementedError naming the part; ValueError if a part is not in the file."""
-    functions = manifest.functions_of(ast.parse(source, path))
+    """``source`` with the bodies of ``parts`` ([(Part, message)] of this file) replaced by a
+    NotImplementedError with that message; ValueError if a part is not in the file."""
+    functions = specs.functions_of(ast.parse(source, path))
     lines = source.splitlines(keepends=True)
     edits = []
-    for part in parts:
+    for part, message in parts:
         node = functions.get(part.qualname)
         if node is None:
-            raise ValueError("{}: no function {} to stub (autograder/manifest.py is out of date)"
+            raise ValueError("{}: no function {} to stub (a spec's parts are out of date)"
                              .format(path, part.qualname))
         body = node.body
         start = 1 if _is_docstring(body[0]) else 0
@@ -61,7 +61,7 @@ def stub_source(source, parts, path="<source>"):
                              .format(path, part.qualname, part.keep))
         first = body[start]
         indent = " " * first.col_offset
-        stub = '{}raise NotImplementedError("{}")\n'.format(indent, manifest.stub_message(part))
+        stub = '{}raise NotImplementedError("{}")\n'.format(indent, message)
         edits.append((first.lineno - 1, node.end_lineno, stub))
     for begin, end, stub in sorted(edits, reverse=True):       # bottom up: positions hold
         lines[begin:end] = [stub]
@@ -74,102 +74,131 @@ def _is_docstring(statement):
         and isinstance(statement.value.value, str)
 
 
-def stub_tree(root, problems):
-    """Stub, in place, the parts of ``problems`` in the files under ``root``."""
+def stub_tree(root, stubbed):
+    """Stub, in place, the parts ``stubbed`` ([(spec, Part)]) in the files under ``root``."""
     by_file = {}
-    for part in manifest.parts(set(problems)):
-        by_file.setdefault(part.path, []).append(part)
+    for spec, part in stubbed:
+        by_file.setdefault(part.path, []).append((part, spec.stub_message(part)))
     for relative, parts in by_file.items():
         path = Path(root) / relative
         path.write_text(stub_source(path.read_text(), parts, relative))
 
 
-def stubbed_problems(keep=()):
-    """Every problem with parts, except those in ``keep`` and what they depend on."""
-    kept = closure(keep, HW1_DEPENDS_ON)
-    return [p for p in PROBLEMS if p not in kept]
+def stubbed_parts(homework=1, keep=()):
+    """[(spec, Part)] a starter of ``homework`` stubs: every part of that homework and of
+    later ones, except the parts of ``keep`` (part names of the homework's specs) and of
+    the problems they depend on."""
+    kept = set()
+    for spec in specs.of_homework(homework):
+        wanted = [p.number for p in spec.problems if p.part in keep or p.number in keep]
+        kept |= {(spec.command, spec.problem(n).part) for n in spec.closure(wanted)}
+    return [(spec, part) for spec, part in specs.all_parts()
+            if spec.homework >= homework and (spec.command, part.problem) not in kept]
 
 
-def write_handout(destination, keep=()):
-    """Write the starter into ``destination`` (which must not exist or be empty)."""
+def keep_choices(homework):
+    """What ``--keep`` accepts for ``homework``: its specs' part names."""
+    names = []
+    for spec in specs.of_homework(homework):
+        names += [n for n in spec.part_names() if n not in names and spec.parts_of([n])]
+    return names
+
+
+def write_handout(destination, homework=1, keep=()):
+    """Write homework ``homework``'s starter into ``destination`` (new, or an empty folder)."""
     destination = Path(destination)
     if destination.exists() and any(destination.iterdir()):
         raise FileExistsError("{} is not empty: choose a new folder (nothing there is "
                               "overwritten)".format(destination))
     destination.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        source = ROOT / name
+    top = sorted(ROOT.iterdir())
+    left_out = _ignored(str(ROOT), [p.name for p in top])
+    for source in top:
+        name = source.name
+        if name in NOT_COPIED or name in left_out or (name.startswith(".")
+                                                      and name != ".gitignore"):
+            continue
         if source.is_dir():
-            shutil.copytree(str(source), str(destination / name), ignore=SKIPPED)
-        elif source.exists():
+            shutil.copytree(str(source), str(destination / name), ignore=_ignored)
+        elif source.is_file():
             shutil.copy2(str(source), str(destination / name))
-    stub_tree(destination, stubbed_problems(keep))
-    (destination / "README.md").write_text(readme(keep))
+    stub_tree(destination, stubbed_parts(homework, keep))
+    (destination / "README.md").write_text(readme(homework, keep))
     return destination
 
 
-def readme(keep=()):
+def _ignored(directory, names):
+    """What copytree leaves out: caches, the tooling scripts, and pictures a run made
+    (plots in the homework folders); the problem sheets' figures in docs/ stay."""
+    in_docs = Path(directory).resolve().relative_to(ROOT).parts[:1] == ("docs",)
+    # (the top folder's own pictures, such as sandbox.py's worked_example.png, go too)
+    return {n for n in names if n in ("__pycache__", ".ipynb_checkpoints") or n.endswith(".pyc")
+            or n in SKIPPED_FILES or (n.endswith(".png") and not in_docs)}
+
+
+def readme(homework=1, keep=()):
     """The starter's README: what a student does next, problem by problem."""
-    names = {p.number: "{} {}".format(p.number, p.name) for p in HW1_PROBLEMS}
-    names.update({"3": "3 MNIST", "Adam": "Bonus: Adam", "Dropout": "Bonus: Dropout"})
-    rows = []
-    for problem in PROBLEMS:
-        files = {}
-        for part in manifest.parts({problem}):
-            files.setdefault(part.path, []).append("`{}`".format(part.qualname))
-        where = "; ".join("{}: {}".format(path, ", ".join(functions))
-                          for path, functions in files.items())
-        given = " (given in this copy)" if problem not in stubbed_problems(keep) else ""
-        rows.append("| {} | {}{} |".format(names[problem], where, given))
-    return TEMPLATE.format(table="\n".join(rows))
+    main_specs = specs.of_homework(homework)
+    stubbed = {(s.command, p.problem) for s, p in stubbed_parts(homework, keep)}
+    sections = []
+    for spec in main_specs:
+        rows = []
+        for name in spec.part_names():
+            files = {}
+            for part in spec.parts_of([name]):
+                files.setdefault(part.path, []).append("`{}`".format(part.qualname))
+            if not files:
+                continue
+            where = "; ".join("{}: {}".format(path, ", ".join(functions))
+                              for path, functions in files.items())
+            problems = spec.problems_of_part(name)
+            label = " / ".join("{} {}".format(p.number, p.name) for p in problems) \
+                if not spec.bonus else "{} ({})".format(name, ", ".join(p.key for p in problems))
+            given = "" if (spec.command, name) in stubbed else " (given in this copy)"
+            rows.append("| {} | {}{} |".format(label, where, given))
+        points = sum(p.points for p in spec.graded_problems)
+        sections.append(SECTION.format(
+            title=spec.title, command=spec.command, points=points,
+            first=_first_scored(spec),
+            guide=(spec.guide.strip() + "\n\n") if spec.guide else "",
+            table="\n".join(rows)))
+    earlier = ("The homeworks before this one are done, as the course hands them out: each "
+               "homework builds on the library of the ones before. " if homework > 1 else "")
+    first_spec = main_specs[0]
+    return TEMPLATE.format(homework=homework, earlier=earlier, sections="\n".join(sections),
+                           example=first_spec.stub_message(first_spec.parts[0]),
+                           command=first_spec.command, first=_first_scored(first_spec))
 
 
-TEMPLATE = """# MyTorch, HW1 Part 1: the starter (practice mode)
+def _first_scored(spec):
+    """How ./grade.sh names the spec's first problem worth points: its number, or its
+    part when the number has a space ("Adam 1" is selected as "Adam")."""
+    first = next(p for p in spec.graded_problems if p.points)
+    return first.part if " " in first.number else first.number
 
-This is CMU 11-785 (Fall 2020) Homework 1 Part 1 with the parts you write taken
-out: every one of them raises `NotImplementedError("Problem 1.1.1: implement
-Sub.backward (handout section 1.1.1)")` until you write it. Everything else (the
-Tensor basics, Add, Transpose, Reshape, Log, the graph's node classes, Module,
-CrossEntropyLoss, the autograders) is given, as in the handout. Follow the handout
-section by section; the order below is the handout's.
+
+TEMPLATE = """# MyTorch, homework {homework}: the starter (practice mode)
+
+This is MyTorch with the parts you write for homework {homework} taken out: every one of
+them raises `NotImplementedError("{example}")` until you write it. Everything else (the
+Tensor basics, the given ops, the graph's node classes, Module, the autograders) is
+given, as in the course's handout. {earlier}Later homeworks are stubbed too, so you can
+go on in this folder when you get there.
 
 ## Set-up (once)
 
     python3 -m venv .venv && . .venv/bin/activate
     pip install -r requirements.txt
 
-Run every command from this folder.
+Run every command from this folder. `./grade.sh --help` lists the graders.
 
 ## What to do next
 
-1. Read the handout through Appendix A, and run `python3 sandbox.py` once you have
-   done 1.1 and 1.2: it rebuilds the handout's worked example and draws its graph.
-2. Implement the problems in order. After each one, grade it:
-
-       ./grade.sh 1 1.1.1          # one problem (its report says what is still missing)
-       ./grade.sh 1                # all of 1.1-2.6: a fresh starter scores 0/100
-
-   A problem you have not reached says `not implemented yet: <function>`; a problem
-   that builds on an unfinished one says which (`2.6 uses SGD (2.3), which fails:
-   fix 2.3 first`). Each problem is graded on its own code: a mistake in Mul costs
-   1.1.2, not BatchNorm. The practice checks at the end (0 points) try the other
-   ops and broadcasting in Sub, Mul and Div, which you need once you build
-   BatchNorm or cross-entropy from Tensor ops.
-3. Problem 3: write `hw1/mnist.py`, then `./grade.sh m` trains it and saves
-   `hw1/validation_accuracy.png`. `./create_tarball.sh` packs `handin.tar`.
-4. The bonus (Adam, Dropout): `./grade.sh 1b`.
-
-| Problem | What to write (file: functions) |
-| --- | --- |
-{table}
-
-Ops the handout leaves to you ("implement your OWN operations if you need them")
-are listed with the first problem that needs them: you can build Linear as
-`x @ W.T() + b` from MatMul, the given Transpose and a broadcasting Add, and
-BatchNorm and cross-entropy from Tensor ops. The reference solution also has fused
-Linear, BatchNorm and CrossEntropy Functions (one graph node each); they are
-listed so you can write them too, but nothing requires them.
-
+Implement the problems in order. After each one, grade it: a problem you have not
+reached says `not implemented yet: <function>`; a problem that builds on an unfinished
+one says which (`2.6 uses SGD (2.3), which fails: fix 2.3 first`). Each problem is
+graded on its own code, so you can go in order.
+{sections}
 ## While you work
 
 - `from mytorch import gradcheck; gradcheck(lambda t: my_op(t), x)` compares your
@@ -179,7 +208,7 @@ listed so you can write them too, but nothing requires them.
 - `with mytorch.detect_anomaly(): ...` names the op and the line where a NaN or an
   inf first appears.
 - Debug one problem with pdb: put `import pdb; pdb.set_trace()` in your code and run
-  `./grade.sh 1 2.4 --show-output --timeout 0`.
+  `./grade.sh {command} {first} --show-output --timeout 0`.
 
 ## Comparing with the reference
 
@@ -189,16 +218,35 @@ passes, compare your file with the reference, for example:
     diff -u path/to/mytorch-repo/mytorch/nn/functional.py mytorch/nn/functional.py
 """
 
+SECTION = """
+### {title}: `./grade.sh {command}` ({points} points)
+
+{guide}    ./grade.sh {command} {first}        # one problem (its report says what is still missing)
+    ./grade.sh {command}              # all of them: a fresh starter scores 0
+
+| Problem | What to write (file: functions) |
+| --- | --- |
+{table}
+"""
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", help="where to write the starter (new or empty)")
+    parser.add_argument("--hw", type=int, default=1, metavar="N",
+                        help="the homework to practise (default: 1); earlier ones stay done")
     parser.add_argument("--keep", nargs="*", default=[], metavar="PROBLEM",
-                        choices=PROBLEMS, help="problems to leave implemented (with the "
-                        "problems they depend on)")
+                        help="problems to leave implemented (with the problems they depend on)")
     args = parser.parse_args(argv)
+    if args.hw not in specs.homeworks():
+        parser.error("no homework {}; choose from: {}".format(
+            args.hw, ", ".join(str(n) for n in specs.homeworks())))
+    unknown = [k for k in args.keep if k not in keep_choices(args.hw)]
+    if unknown:
+        parser.error("--keep {}: not a part of homework {}; choose from: {}".format(
+            " ".join(unknown), args.hw, ", ".join(keep_choices(args.hw))))
     try:
-        destination = write_handout(args.directory, args.keep)
+        destination = write_handout(args.directory, args.hw, args.keep)
     except (FileExistsError, ValueError) as error:
         print("make_handout.py: {}".format(error), file=sys.stderr)
         return 1

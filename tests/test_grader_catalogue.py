@@ -3,14 +3,14 @@
 Every mistake below is written as an edit of the reference source, applied to a
 scratch copy of mytorch/ and hw1/, and graded by the real runner (each problem
 in its own child process).  The test asserts exactly which problems it costs,
-that those are allowed by the dependency table (autograder/problems.py: the
+that those are allowed by the dependency table (autograder/hw1_autograder/spec.py: the
 mistake's own problem and the problems that depend on it), which practice
 checks it fails, and that the report points at the fix.  Correct code written
 in other ways a student might write it scores 100.
 """
 import pytest
 
-from autograder.problems import HW1_DEPENDS_ON, HW1_PROBLEMS, closure
+from autograder import specs
 from grader_harness import Edit, Mistake, grade_copies
 
 FUNCTIONAL = "mytorch/nn/functional.py"
@@ -19,6 +19,7 @@ ENGINE = "mytorch/autograd_engine.py"
 SGD = "mytorch/optim/sgd.py"
 BATCHNORM = "mytorch/nn/batchnorm.py"
 ALL_2X = {"2.1", "2.2", "2.3", "2.4", "2.5", "2.6"}
+SPEC = specs.get("1")
 
 SUB_BACKWARD = '''        return _grads(unbroadcast(g, a_shape) if ctx.needs_input_grad[0] else None,
                       unbroadcast(-g, b_shape) if ctx.needs_input_grad[1] else None)'''
@@ -135,9 +136,11 @@ MISTAKES = [
     Mistake("apply: the output requires grad only if every input does", "1.2",
             [edit(ENGINE, "        if True in needs:", "        if False not in needs:")],
             {"1.2"} | ALL_2X, practice={"mean"}, words="requires_grad should be True"),
+    # With ops that set nothing on their output, only the grader's Functions (which flag
+    # their outputs in forward, as the handout's given ops do) pass 1.2; ReLU is caught.
     Mistake("apply: the output stays a leaf", "1.2",
             [edit(ENGINE, "            output_tensor.is_leaf = False\n", "")],
-            {"1.2", "2.2"}, words="is_leaf should be False"),
+            {"2.2"}, words="is_leaf should be False, got True: an op's output"),
     Mistake("apply: an output of constants requires grad", "1.2",
             [edit(ENGINE, "if _grad_enabled and isinstance(arg, Tensor) and arg.requires_grad:",
                   "if _grad_enabled and isinstance(arg, Tensor):")],
@@ -145,11 +148,12 @@ MISTAKES = [
     Mistake("apply: an intermediate is linked through a new AccumulateGrad", "1.2",
             [edit(ENGINE, "parents.append(arg.grad_fn if arg.grad_fn is not None else "
                   "_node_of(arg))", "parents.append(AccumulateGrad(arg))")],
-            {"1.2", "2.1", "2.2", "2.4", "2.5"}, words="fails inside your Function.apply"),
+            {"1.2", "2.1", "2.2", "2.4", "2.5"},
+            words="2.1 uses Autograd (1.2), which fails: fix 1.2 first"),
     Mistake("apply: only the first argument is linked", "1.2",
             [edit(ENGINE, "        for arg in args:\n            if _grad_enabled",
                   "        for arg in args[:1]:\n            if _grad_enabled")],
-            {"1.2", "2.1", "2.4", "2.5"}, words="fails inside your Function.apply"),
+            {"1.2", "2.1", "2.4", "2.5"}, words="2.1 fails inside your backward: see 1.2"),
     Mistake("backward: a node keeps only the last path's gradient", "1.2",
             [edit(ENGINE, "pending[parent] = pending[parent] + g", "pending[parent] = g")],
             {"1.2", "2.5"}, words="only one"),
@@ -423,22 +427,21 @@ INSIDE = Mistake("BatchNorm from Tensor ops on a Mul with swapped gradients", "1
 @pytest.fixture(scope="module")
 def graded():
     """Every mistake and alternative, graded once (two at a time)."""
-    jobs = [(m.name, m.edits, "hw1") for m in MISTAKES + [INSIDE]]
-    jobs += [("alternative: " + name, edits, "hw1") for name, edits in ALTERNATIVES.items()]
+    jobs = [(m.name, m.edits, "1") for m in MISTAKES + [INSIDE]]
+    jobs += [("alternative: " + name, edits, "1") for name, edits in ALTERNATIVES.items()]
     return grade_copies(jobs)
 
 
 def allowed(problem):
     """The problems a mistake in ``problem``'s code may cost: it and those depending on it."""
-    return {p.number for p in HW1_PROBLEMS
-            if problem in closure([p.number], HW1_DEPENDS_ON)}
+    return {p.number for p in SPEC.graded_problems if problem in SPEC.closure([p.number])}
 
 
 def test_the_catalogue_covers_every_problem_with_forty_mistakes_or_more():
     assert len(MISTAKES) >= 40
     assert len({m.name for m in MISTAKES}) == len(MISTAKES)
     owners = {m.problem for m in MISTAKES}
-    assert owners == {p.number for p in HW1_PROBLEMS if p.points}
+    assert owners == {p.number for p in SPEC.graded_problems if p.points}
     for problem in owners:
         assert sum(m.problem == problem and bool(m.costs) for m in MISTAKES) >= 3, problem
 
@@ -451,7 +454,7 @@ def test_a_typical_mistake_costs_exactly_its_problems(mistake, graded):
     if mistake.practice is not None:
         assert result.practice_failing == mistake.practice, result.report
     assert mistake.words in result.report, result.report
-    total = 100 - sum(p.points for p in HW1_PROBLEMS if p.number in mistake.costs)
+    total = 100 - sum(p.points for p in SPEC.graded_problems if p.number in mistake.costs)
     assert "Total score: {}/100".format(total) in result.report
 
 

@@ -16,25 +16,26 @@ from pathlib import Path
 
 import pytest
 
-from autograder import manifest
-from autograder.make_handout import (PROBLEMS, stub_source, stub_tree, stubbed_problems,
-                                     write_handout)
-from autograder.problems import HW1_DEPENDS_ON, HW1_PROBLEMS, closure
-from grader_harness import grade_copies, make_copy
+from autograder import specs
+from autograder.make_handout import stub_source, stub_tree, stubbed_parts, write_handout
+from grader_harness import grade_copies, make_copy, stub_keys
 
 ROOT = Path(__file__).resolve().parents[1]
-SCORED = [p.number for p in HW1_PROBLEMS if p.points]
+SPEC, BONUS = specs.get("1"), specs.get("1b")
+SCORED = [p.number for p in SPEC.graded_problems if p.points]
+HW1_PARTS = [(spec, part) for spec in specs.of_homework(1) for part in spec.parts]
 
 
 def dependents(problem):
     """``problem`` and every problem whose tests may run its code (the dependency table)."""
-    return {p for p in SCORED if problem in closure([p], HW1_DEPENDS_ON)}
+    return {p for p in SCORED if problem in SPEC.closure([p])}
 
 
 @pytest.fixture(scope="module")
 def graded():
-    jobs = [("restore " + p, [], "hw1", stubbed_problems([p])) for p in SCORED]
-    jobs += [("stub " + p, [], "hw1", [p]) for p in SCORED + ["3", "Adam", "Dropout"]]
+    jobs = [("restore " + p, [], "1", stub_keys(stubbed_parts(1, keep=[p]))) for p in SCORED]
+    jobs += [("stub " + p, [], "1", [("1", p)]) for p in SCORED + ["3"]]
+    jobs += [("stub " + p, [], "1", [("1b", p)]) for p in ("Adam", "Dropout")]
     return grade_copies(jobs)
 
 
@@ -58,7 +59,7 @@ def test_the_starter_grades_0_and_every_problem_says_what_is_not_implemented(sta
     assert "Total score: 0/100" in report and "Traceback" not in report + result.stderr
     scores = json.loads(report.strip().splitlines()[-1])["scores"]
     assert all(score == 0 for score in scores.values())
-    for problem in HW1_PROBLEMS:
+    for problem in SPEC.graded_problems:
         if problem.points:
             block = report.split("FAIL {} {}".format(problem.number, problem.name))[1]
             block = block.split("\nFAIL ")[0].split("\nPractice checks")[0]
@@ -86,30 +87,30 @@ def test_the_starter_is_the_handouts_layout_with_its_own_readme(starter):
     assert not (starter / "tests").exists() and not (starter / "bench").exists()
     readme = (starter / "README.md").read_text()
     assert "## What to do next" in readme and "./grade.sh 1 1.1.1" in readme
-    for part in manifest.parts():
+    for _, part in HW1_PARTS:
         assert "`{}`".format(part.qualname) in readme
     with pytest.raises(FileExistsError, match="not empty"):
         write_handout(starter)                               # never overwrites a student's work
 
 
 def test_every_listed_body_is_a_stub_and_the_rest_is_the_reference(starter):
-    for part in manifest.parts():
+    for spec, part in HW1_PARTS:
         source = (starter / part.path).read_text()
-        node = manifest.functions_in(str(starter / part.path))[part.qualname]
-        reference = manifest.functions_in(str(ROOT / part.path))[part.qualname]
+        node = specs.functions_in(str(starter / part.path))[part.qualname]
+        reference = specs.functions_in(str(ROOT / part.path))[part.qualname]
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         assert len(body) == part.keep + 1, part
         assert ast.unparse(body[-1]) == "raise NotImplementedError({!r})".format(
-            manifest.stub_message(part)), part
+            spec.stub_message(part)), part
         assert ast.get_docstring(node) == ast.get_docstring(reference), part
         assert [ast.dump(s) for s in body[:-1]] == \
             [ast.dump(s) for s in (reference.body[1:] if ast.get_docstring(reference)
                                    else reference.body)[:part.keep]], part
         assert part.qualname.split(".")[-1] in source
-    listed = {(p.path, p.qualname) for p in manifest.parts()}
-    for path in {p.path for p in manifest.parts()}:
-        mine, theirs = manifest.functions_in(str(starter / path)), \
-            manifest.functions_in(str(ROOT / path))
+    listed = {(p.path, p.qualname) for _, p in specs.all_parts()}
+    for path in {p.path for _, p in HW1_PARTS}:
+        mine, theirs = specs.functions_in(str(starter / path)), \
+            specs.functions_in(str(ROOT / path))
         assert set(mine) == set(theirs)
         for qualname in mine:
             if (path, qualname) not in listed:              # everything unlisted is whole
@@ -139,8 +140,8 @@ def test_the_rewrite_keeps_comments_docstrings_and_formatting():
             first = x + 1
             return first * 3
         ''')
-    parts = [manifest.Part("9.9", "p.py", "Op.forward", 0),
-             manifest.Part("9.9", "p.py", "helper", 1)]
+    parts = [(specs.Part("9.9", "p.py", "Op.forward", 0), "stubbed"),
+             (specs.Part("9.9", "p.py", "helper", 1), "stubbed")]
     result = stub_source(source, parts)
     assert "import numpy as np   # a comment that stays" in result
     assert '"""Forward: keep me."""' in result and "# a comment above the body stays" in result
@@ -151,7 +152,7 @@ def test_the_rewrite_keeps_comments_docstrings_and_formatting():
     assert "return first * 3" not in result
     compile(result, "p.py", "exec")
     with pytest.raises(ValueError, match="no function Op.backward"):
-        stub_source(source, [manifest.Part("9.9", "p.py", "Op.backward", 0)])
+        stub_source(source, [(specs.Part("9.9", "p.py", "Op.backward", 0), "stubbed")])
 
 
 # --------------------------------------------------------------------------- #
@@ -160,11 +161,11 @@ def test_the_rewrite_keeps_comments_docstrings_and_formatting():
 @pytest.mark.parametrize("problem", SCORED)
 def test_restoring_one_problem_scores_exactly_its_points(problem, graded):
     result = graded["restore " + problem]
-    restored = closure([problem], HW1_DEPENDS_ON)
+    restored = SPEC.closure([problem])
     assert result.failing == set(SCORED) - restored, result.report
     for key, score in result.scores.items():
         number = key.split()[0]
-        points = [p.points for p in HW1_PROBLEMS if p.number == number][0]
+        points = SPEC.problem(number).points
         assert score == (points if number in restored else 0), key
 
 
@@ -177,21 +178,21 @@ def test_stubbing_one_problem_costs_exactly_it_and_its_dependents(problem, grade
         assert "not implemented yet" in result.report
 
 
-def test_the_manifest_follows_the_handout():
-    assert set(manifest.PARTS) == set(PROBLEMS)
-    assert set(SCORED) | {"3"} <= set(manifest.PARTS)
-    owned = [(p.path, p.qualname) for p in manifest.parts()]
+def test_the_spec_lists_the_handouts_parts():
+    assert {p.problem for p in SPEC.parts} == set(SCORED) | {"3"}
+    assert {p.problem for p in BONUS.parts} == {"Adam", "Dropout"}
+    owned = [(p.path, p.qualname) for _, p in specs.all_parts()]
     assert len(owned) == len(set(owned))                     # each function has one owner
     given = {"Add.forward", "Add.backward", "Transpose.forward", "Log.backward",
              "Reshape.forward", "ContextManager.save_for_backward", "AccumulateGrad.apply",
              "CrossEntropyLoss.forward", "Tensor.__add__", "Tensor.T", "Tensor.__init__"}
-    assert not given & {p.qualname for p in manifest.parts()}
-    assert {(p.qualname, p.keep) for p in manifest.parts() if p.keep} == {
+    assert not given & {p.qualname for _, p in HW1_PARTS}
+    assert {(p.qualname, p.keep) for _, p in HW1_PARTS if p.keep} == {
         ("Function.apply", 2), ("unbroadcast", 1)}
 
 
 def test_stubbing_the_real_sources_leaves_files_that_parse(tmp_path):
     root = make_copy([], tmp_path)
-    stub_tree(root, PROBLEMS)
-    for path in {p.path for p in manifest.parts()}:
+    stub_tree(root, specs.all_parts())
+    for path in {p.path for _, p in specs.all_parts()}:
         compile((root / path).read_text(), path, "exec")

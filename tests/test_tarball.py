@@ -104,8 +104,8 @@ def test_tarball_packs_the_handout_files_and_names_what_it_left_out(project):
     assert sorted(names) == sorted(handout_files(project))
     assert {"mytorch/tensor.py", "mytorch/nn/functional.py", "hw1/mnist.py",
             PLOT.as_posix()} <= set(names)
-    assert section(result.stdout, "Packed handin.tar:") == sorted(names)   # lists what it packed
-    assert section(result.stdout, "Left out (not part of the handout's submission):") \
+    assert section(result.stdout, "Packed handin.tar (homework 1):") == sorted(names)   # lists what it packed
+    assert section(result.stdout, "Left out (not part of homework 1's submission):") \
         == sorted(STRAY)
     assert not any(generated in result.stdout for generated in GENERATED)
 

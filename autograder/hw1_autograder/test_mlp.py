@@ -18,130 +18,27 @@ classes, loaded with the fixture's initial weights and stepped through the
 fixture's batches; after every step the outputs, loss, gradients, updated
 parameters and running statistics must match.
 """
-import re
-
 import numpy as np
 
 import mytorch.nn.functional as F
 from autograder.helpers import (EXACT_ATOL, EXACT_RTOL, assert_close, assert_flags, builds_on,
-                                check, fixture)
-from autograder.probes import Scale, backprop, call_op, gradient, sum_to_shape
-from mytorch.autograd_engine import BackwardFunction
+                                check, fixtures_beside)
+from autograder.probes import (backprop, call_layer, call_op, gradient, scale, take_step,
+                               sum_to_shape)
+from autograder.replay import check_parameters_stay_leaves, replay
 from mytorch.nn.activations import ReLU
 from mytorch.nn.batchnorm import BatchNorm1d
 from mytorch.nn.linear import Linear
 from mytorch.nn.loss import CrossEntropyLoss
-from mytorch.nn.sequential import Sequential
 from mytorch.optim.sgd import SGD
 from mytorch.tensor import Tensor
 
-LAYERS = {"Linear": Linear, "BatchNorm1d": BatchNorm1d, "ReLU": ReLU}
-PARAMETERS = {Linear: ("weight", "bias"), BatchNorm1d: ("gamma", "beta")}
-
-
-# --------------------------------------------------------------------------- #
-# Running a fixture's steps on a MyTorch model
-# --------------------------------------------------------------------------- #
-def _build(fx, sequential=True):
-    """The fixture's layers (in a Sequential unless ``sequential=False``: then the one
-    layer alone), loaded with its initial weights.
-
-    Returns the model, its layers and [(fixture name, label, parameter Tensor)]."""
-    layers = []
-    for text in fx["layers"]:
-        name, args = re.fullmatch(r"(\w+)\(([\d, ]*)\)", str(text)).groups()
-        layers.append(LAYERS[name](*[int(a) for a in args.split(",") if a.strip()]))
-    model = Sequential(*layers) if sequential else layers[0]
-    params = []
-    for index, layer in enumerate(layers):
-        for attr in PARAMETERS.get(type(layer), ()):
-            tensor = getattr(layer, attr)
-            tensor.data = fx["init.layer{}.{}".format(index, attr)].copy()
-            label = "layers[{}].{}".format(index, attr) if sequential else attr
-            params.append(("layer{}.{}".format(index, attr), label, tensor))
-    return model, layers, params
-
-
-def _check_parameters_stay_leaves(params, optimizer, where):
-    """After step(): still the model's leaf parameters, not nodes of a graph (handout 2.3)."""
-    for _, label, tensor in params:
-        assert_flags(tensor, "{}: {}".format(where, label), requires_grad=True, is_leaf=True,
-                     is_parameter=True)
-        check(not isinstance(tensor.grad_fn, BackwardFunction),
-              "{}: {} has grad_fn {}: the update was recorded in the computational graph "
-              "(change param.data with NumPy instead)".format(where, label, tensor.grad_fn))
-    for index, param in enumerate(getattr(optimizer, "params", ())):
-        check(any(param is tensor for _, _, tensor in params),
-              "{}: optimizer.params[{}] is no longer one of the model's parameters: step() must "
-              "update each parameter's .data, not replace the parameter".format(where, index))
+fixture = fixtures_beside(__file__)
 
 
 def _run_steps(case, sequential=True):
-    """Build the fixture's model and replay its steps, checking everything it recorded.
-
-    Step kinds: "train" (train mode, forward and backward), "eval" (eval mode,
-    forward only), "eval-grad" (eval mode, forward and backward)."""
-    fx = fixture("mlp", case)
-    model, layers, params = _build(fx, sequential)
-    update = str(fx["update"])
-    optimizer = SGD([t for _, _, t in params], lr=float(fx["lr"]),
-                    momentum=float(fx["momentum"])) if update == "sgd" else None
-    running = {}
-    for step, kind in enumerate(str(k) for k in fx["kinds"]):
-        key = "step{}.".format(step)
-        x_data = fx[key + "x"]
-        n = x_data.shape[0]
-        where = "{} step {} ({} mode, batch of {})".format(
-            case, step, "eval" if kind.startswith("eval") else "train", n)
-        if kind.startswith("eval"):
-            model.eval()
-        else:
-            model.train()
-        if optimizer is not None:
-            optimizer.zero_grad()
-        else:
-            for _, _, tensor in params:
-                tensor.grad = None
-        x = Tensor(x_data.copy(), requires_grad=kind != "eval")
-        y = model(x)
-        assert_close(y, fx[key + "y"], where + ": model output")
-        for label, (layer, attr, value) in running.items():
-            if kind.startswith("eval"):
-                assert_close(getattr(layer, attr), value, "{}: {} (eval mode must not change it)"
-                             .format(where, label))
-        if kind == "eval":
-            continue
-        if key + "labels" in fx:
-            loss = CrossEntropyLoss()(y, Tensor(fx[key + "labels"].copy()))
-            assert_close(loss, fx[key + "loss"], where + ": CrossEntropyLoss", scalar=True)
-            loss.backward()
-        else:
-            backprop(y, fx[key + "R"])
-        for name, label, tensor in params:
-            assert_close(tensor.grad, fx[key + "grad." + name], "{}: {}.grad".format(where, label),
-                         batch=n)
-        assert_close(x.grad, fx[key + "grad.x"], where + ": gradient of the input x", batch=n)
-        for index, layer in enumerate(layers):
-            if isinstance(layer, BatchNorm1d) and kind == "train":
-                for stat in ("mean", "var"):
-                    label = "{}running_{}".format("layers[{}].".format(index) if sequential
-                                                  else "", stat)
-                    value = fx["{}running.layer{}.{}".format(key, index, stat)]
-                    assert_close(getattr(layer, "running_" + stat), value,
-                                 "{}: {}".format(where, label))
-                    running[label] = (layer, "running_" + stat, value)
-        if update == "sgd":
-            before = {name: tensor.data.copy() for name, _, tensor in params}
-            optimizer.step()
-            for name, label, tensor in params:
-                assert_close(tensor, fx[key + "after." + name],
-                             "{}: {} after optimizer.step()".format(where, label),
-                             alternatives=[("step() did not change the parameter",
-                                            before[name])])
-            _check_parameters_stay_leaves(params, optimizer, where + ", after optimizer.step()")
-        elif update == "grader":           # the test applies the update: SGD is not under test
-            for name, _, tensor in params:
-                tensor.data = fx[key + "after." + name].copy()
+    """Replay the mlp.npz case on the student's classes (autograder/replay.py)."""
+    replay(fixture("mlp", case), sequential)
 
 
 # --------------------------------------------------------------------------- #
@@ -203,7 +100,7 @@ def test_linear_layer_forward_backward():
         X, R = rng.normal(size=(n, 7)), rng.normal(size=(n, 4))
         layer.weight.grad = layer.bias.grad = None
         x = Tensor(X.copy(), requires_grad=True)
-        y = layer(x)
+        y = call_layer(layer, x)
         where = "Linear(7, 4) on a batch of {}".format(n)
         assert_close(y, X @ W.T + b, where + ": output x W^T + b",
                      alternatives=[("the bias is missing", X @ W.T)])
@@ -229,10 +126,14 @@ def test_relu_forward_backward():
         X.reshape(-1)[:3] = 0.0
         R = rng.normal(size=shape)
         x = Tensor(X.copy(), requires_grad=True)
-        y = ReLU()(x)
+        y = call_layer(ReLU(), x)
         where = "ReLU()(x), x {} with some zeros".format(shape)
         assert_close(y, np.maximum(X, 0), where, EXACT_RTOL, EXACT_ATOL)
-        assert_flags(y, where, requires_grad=True, is_leaf=False)
+        assert_flags(y, where, requires_grad=True, is_leaf=False,
+                     why="an op's output requires grad and is not a leaf when an input "
+                         "requires grad (Appendix A); set them on the output, in forward as "
+                         "the given Add does, or in Function.apply, and never copy is_leaf "
+                         "from the input, which would cut the graph here")
         backprop(y, R)
         assert_close(x.grad, R * (X > 0), "{}: x.grad (the upstream gradient where x > 0, "
                                           "else 0; 0 at x = 0)".format(where),
@@ -275,13 +176,13 @@ def test_sgd_update_formula():
     for step in range(2):
         expected = [(param.data.copy(), param.data - 0.3 * G)
                     for param, G in zip(params, _gradients(params, rng))]
-        optimizer.step()
+        take_step(optimizer)
         for index, (param, (before, after)) in enumerate(zip(params, expected)):
             assert_close(param, after, "params[{}] after step {} of SGD(lr=0.3)".format(
                 index, step + 1), alternatives=[("step() did not change the parameter", before),
                                                 ("the step went uphill: W - lr * grad",
                                                  2 * before - after)])
-        _check_parameters_stay_leaves(labelled, optimizer, "after step()")
+        check_parameters_stay_leaves(labelled, optimizer, "after step()")
 
 
 @builds_on("2.1")
@@ -316,50 +217,56 @@ def test_batchnorm_in_model_train_eval():
 # --------------------------------------------------------------------------- #
 # 2.5 Cross-entropy
 # --------------------------------------------------------------------------- #
-def _check_cross_entropy(case, loss_function, what, scale=None):
+# 2.5 goes through CrossEntropyLoss (nn/loss.py), as the course's tests do: the handout
+# lets cross-entropy be a function built from ops (F.cross_entropy) or a Function
+# subclass that CrossEntropyLoss calls, and both routes must pass.
+XE = "CrossEntropyLoss()(logits, labels)"
+
+
+def _check_cross_entropy(case, factor=None):
     fx = fixture("mlp", case)
     n = fx["logits"].shape[0]
     logits = Tensor(fx["logits"].copy(), requires_grad=True)
-    loss = loss_function(logits, Tensor(fx["labels"].copy()))
-    assert_close(loss, fx["loss"], "{} on {} rows: the loss".format(what, n), scalar=True,
+    loss = CrossEntropyLoss()(logits, Tensor(fx["labels"].copy()))
+    assert_close(loss, fx["loss"], "{} on {} rows: the loss".format(XE, n), scalar=True,
                  batch=n)
-    if scale is None:
+    if factor is None:
         loss.backward()
-        assert_close(logits.grad, fx["grad"], "{}: gradient w.r.t. the logits".format(what),
+        assert_close(logits.grad, fx["grad"], "{}: gradient w.r.t. the logits".format(XE),
                      batch=n)
         return
-    Scale.apply(loss, scale).backward()
-    assert_close(logits.grad, scale * fx["grad"], "{0}: gradient w.r.t. the logits, backward "
-                 "from {1} * loss".format(what, scale), batch=n,
+    scale(loss, factor).backward()
+    assert_close(logits.grad, factor * fx["grad"], "{0}: gradient w.r.t. the logits, backward "
+                 "from {1} * loss".format(XE, factor), batch=n,
                  alternatives=[("the upstream gradient ({}) was ignored: multiply by "
-                                "grad_output".format(scale), fx["grad"])])
+                                "grad_output".format(factor), fx["grad"])])
 
 
 def test_cross_entropy_loss_and_gradient():
-    _check_cross_entropy("xe_values", F.cross_entropy, "F.cross_entropy(logits, labels)")
+    _check_cross_entropy("xe_values")
 
 
 def test_cross_entropy_scaled_upstream_gradient():
-    _check_cross_entropy("xe_values", F.cross_entropy, "F.cross_entropy(logits, labels)", 2.5)
+    _check_cross_entropy("xe_values", 2.5)
 
 
 def test_cross_entropy_loss_used_twice():
     fx = fixture("mlp", "xe_batch")
     logits = Tensor(fx["logits"].copy(), requires_grad=True)
-    loss = F.cross_entropy(logits, Tensor(fx["labels"].copy()))
-    (loss + Scale.apply(loss, 0.5)).backward()
+    loss = CrossEntropyLoss()(logits, Tensor(fx["labels"].copy()))
+    (loss + scale(loss, 0.5)).backward()
     assert_close(logits.grad, 1.5 * fx["grad"], "gradient w.r.t. the logits of loss + 0.5 * loss",
                  batch=fx["logits"].shape[0],
                  alternatives=[("the upstream gradient was ignored", 2 * fx["grad"])])
 
 
 def test_cross_entropy_larger_batch():
-    _check_cross_entropy("xe_batch", CrossEntropyLoss(), "CrossEntropyLoss()")
+    _check_cross_entropy("xe_batch")
 
 
 def test_cross_entropy_large_logits():
     """Logits of +-1000 and 1e4: exp() overflows unless the max is subtracted (Appendix B.1)."""
-    _check_cross_entropy("xe_large", CrossEntropyLoss(), "CrossEntropyLoss() on large logits")
+    _check_cross_entropy("xe_large")
 
 
 @builds_on("2.1")
@@ -384,14 +291,14 @@ def test_momentum_update_formula():
             plain.append(weights[index] - 0.1 * G)
             deltas[index] = 0.9 * deltas[index] - 0.1 * G
             weights[index] = weights[index] + deltas[index]
-        optimizer.step()
+        take_step(optimizer)
         for index, param in enumerate(params):
             assert_close(param, weights[index], "params[{}] after step {} of SGD(lr=0.1, "
                          "momentum=0.9)".format(index, step + 1),
                          alternatives=[("plain SGD: the momentum term is missing (keep each "
                                         "parameter's delta in self.momentums between steps)",
                                         plain[index])] if step else ())
-    _check_parameters_stay_leaves(labelled, optimizer, "after step()")
+    check_parameters_stay_leaves(labelled, optimizer, "after step()")
 
 
 @builds_on("2.1")

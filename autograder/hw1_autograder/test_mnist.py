@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402  (after the thread settings)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-from autograder import grading, sandbox  # noqa: E402  (needs ROOT on sys.path)
+from autograder import grading, isolation  # noqa: E402  (needs ROOT on sys.path)
 
 TIMEOUT_ENV = grading.TIMEOUT_ENV
 DEFAULT_TIMEOUT = 600.0          # seconds: a full-size (55,000-image) run takes well under a minute
@@ -391,7 +391,7 @@ def main(argv=None):
         return 2
     options = bonus_options(args)
     runs = [options, {}] if options else [{}]
-    outcome = sandbox.run(train_runs, (runs,), timeout=timeout, capture=False)
+    outcome = isolation.run(train_runs, (runs,), timeout=timeout, capture=False)
     schedule, results = {}, []
     for record in outcome.records:
         event = record.get("event")

@@ -4,14 +4,17 @@ Expected values: torch.optim.Adam in float64 (fixtures/bonus.npz), bias
 correction included, over several steps; gradients come from the probe loss
 sum(y * R), so only the models' HW1 layers and Adam are involved.
 """
-from autograder.hw1_bonus_autograder.replay import replay
+from autograder.helpers import fixtures_beside
+from autograder.replay import replay
+
+fixture = fixtures_beside(__file__)
 
 
 def test_adam_linear_model():
     """A Linear model trained by Adam(lr=0.01) for 5 steps."""
-    replay("adam_linear")
+    replay(fixture("bonus", "adam_linear"))
 
 
 def test_adam_two_layer_model():
     """Linear -> ReLU -> Linear -> ReLU trained by Adam(lr=0.005, betas=(0.8, 0.99), eps=1e-6)."""
-    replay("adam_two_layers")
+    replay(fixture("bonus", "adam_two_layers"))

@@ -4,24 +4,27 @@ Batch statistics in train mode (and the running statistics they update), the
 running statistics in eval mode, gradients through both; PyTorch float64 is the
 oracle (fixtures/bonus.npz).  No optimizer: the parameters keep their values.
 """
-from autograder.hw1_bonus_autograder.replay import replay
+from autograder.helpers import fixtures_beside
+from autograder.replay import replay
+
+fixture = fixtures_beside(__file__)
 
 
 def test_batchnorm_forward_train():
     """Linear -> BatchNorm1d -> ReLU, train mode: outputs and running statistics."""
-    replay("bn_forward", check_grads=False)
+    replay(fixture("bonus", "bn_forward"), check_grads=False)
 
 
 def test_batchnorm_backward_train():
     """Linear -> BatchNorm1d -> ReLU, train mode: every gradient."""
-    replay("bn_backward")
+    replay(fixture("bonus", "bn_backward"))
 
 
 def test_batchnorm_train_eval():
     """Linear -> BatchNorm1d -> ReLU, train steps then eval steps."""
-    replay("bn_train_eval")
+    replay(fixture("bonus", "bn_train_eval"))
 
 
 def test_batchnorm_big_train_eval():
     """Two Linear -> BatchNorm1d -> ReLU blocks, train and eval steps interleaved."""
-    replay("bn_big")
+    replay(fixture("bonus", "bn_big"))

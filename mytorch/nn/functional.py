@@ -17,7 +17,7 @@ from mytorch.autograd_engine import Function
 # Module) with the Function of the same name: reach those as ``F.ReLU``, ``F.Conv1d``.
 __all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "MatMul",
            "Transpose", "Reshape", "Sum", "BatchNorm", "CrossEntropy", "cross_entropy",
-           "Slice", "Cat", "GRUCell"]
+           "get_conv1d_output_size", "im2col", "col2im", "Slice", "Cat", "GRUCell"]
 
 
 # --------------------------------------------------------------------------- #
@@ -52,14 +52,30 @@ def _require_tensors(op, *args):
                 op, ", ".join(type(a).__name__ for a in args)))
 
 
-def _elementwise(op, ufunc, a, b):
-    """``ufunc(a.data, b.data)`` as a Tensor, with a clear error for shapes that don't broadcast."""
+def _broadcasting(op, ufunc, a, b):
+    """``ufunc(a.data, b.data)``, with a clear error for shapes that don't broadcast."""
     _require_tensors(op, a, b)
     try:
-        return tensor.Tensor(ufunc(a.data, b.data))
+        return ufunc(a.data, b.data)
     except ValueError:
         raise ValueError("{}: shapes {} and {} cannot be broadcast together"
                          .format(op, a.shape, b.shape)) from None
+
+
+def _elementwise(op, ufunc, a, b):
+    """``ufunc(a.data, b.data)`` as a Tensor (see ``_broadcasting``)."""
+    return tensor.Tensor(_broadcasting(op, ufunc, a, b))
+
+
+def _flagged(array, *inputs):
+    """The output Tensor of a given op, flagged in ``forward`` as the course's starter flags
+    it (Appendix A): it requires grad if any input does, and is a leaf only if none does.
+
+    Function.apply sets the same flags; setting them here too means a student's
+    ``apply`` that sets nothing on the output (as the handout's starting code invites)
+    still works with the ops the handout gives."""
+    requires_grad = any(t.requires_grad for t in inputs)
+    return tensor.Tensor(array, requires_grad=requires_grad, is_leaf=not requires_grad)
 
 
 def _share_version(view, base):
@@ -78,7 +94,7 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
-        return _elementwise("Add", np.add, a, b)
+        return _flagged(_broadcasting("Add", np.add, a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -190,7 +206,7 @@ class Log(Function):
     def forward(ctx, a):
         _require_tensors("Log", a)
         ctx.save_for_backward(a)
-        return tensor.Tensor(np.log(a.data))
+        return _flagged(np.log(a.data), a)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -245,7 +261,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, a):
         _require_tensors("Transpose", a)
-        return _share_version(tensor.Tensor(a.data.T), a)
+        return _share_version(_flagged(a.data.T, a), a)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -260,7 +276,7 @@ class Reshape(Function):
         _require_tensors("Reshape", a)
         ctx.shape = a.shape
         try:
-            return _share_version(tensor.Tensor(a.data.reshape(shape)), a)
+            return _share_version(_flagged(a.data.reshape(shape), a), a)
         except (ValueError, TypeError):
             raise ValueError("Reshape: cannot reshape a tensor of shape {} ({} elements) into "
                              "shape {}".format(a.shape, a.data.size, shape)) from None
@@ -523,6 +539,267 @@ def _class_indices(predicted, target):
         raise ValueError("cross_entropy: labels must lie in [0, {}) for {} classes, got {}"
                          .format(classes, classes, outside[:5].tolist()))
     return labels
+
+
+# --------------------------------------------------------------------------- #
+# Homework 2: convolution and pooling
+#
+# One windowing mechanism serves every layer.  ``im2col`` views the input
+# (N, C, *spatial) as its sliding windows (N, C, *out, *kernel) without copying
+# (``as_strided``); ``col2im`` is its adjoint: it adds window-shaped gradients
+# back onto the input, one kernel tap at a time.  Then
+#     convolution   = im2col, then one matrix product with the weight
+#     max pooling   = im2col, then the max over the window axes
+#     average pool  = im2col, then the mean over the window axes
+# and each backward builds the gradient of the windows and calls col2im.
+# Convolution here is cross-correlation, as in PyTorch: the kernel is not flipped.
+# --------------------------------------------------------------------------- #
+def get_conv1d_output_size(input_size, kernel_size, stride):
+    """The width of a convolution's (or pooling's) output, with no padding:
+    ``(input_size - kernel_size) // stride + 1``, a plain int (no graph).
+
+    >>> get_conv1d_output_size(60, 5, 1), get_conv1d_output_size(56, 6, 2)
+    (56, 26)
+    """
+    return (int(input_size) - int(kernel_size)) // int(stride) + 1
+
+
+def im2col(x, kernel_size, stride):
+    """The sliding windows of ``x`` (N, C, *spatial), as a read-only view (no copy).
+
+    Returns an array of shape (N, C, *out, *kernel) where ``out`` holds each spatial
+    axis's output size and ``kernel`` is ``kernel_size`` once per spatial axis:
+    element [n, c, o1, .., k1, ..] is x[n, c, o1 * stride + k1, ..].  Works for 1-D
+    (N, C, W) and 2-D (N, C, H, W) inputs alike, contiguous or not.
+
+    >>> im2col(np.arange(5.)[None, None], 3, 2)[0, 0].tolist()
+    [[0.0, 1.0, 2.0], [2.0, 3.0, 4.0]]
+    """
+    spatial = x.shape[2:]
+    out = tuple(get_conv1d_output_size(n, kernel_size, stride) for n in spatial)
+    shape = x.shape[:2] + out + (kernel_size,) * len(spatial)
+    strides = x.strides[:2] + tuple(s * stride for s in x.strides[2:]) + x.strides[2:]
+    return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+def col2im(cols, input_shape, stride):
+    """The adjoint of ``im2col``: add each window of ``cols`` (N, C, *out, *kernel)
+    back where it came from in an array of ``input_shape`` (N, C, *spatial).
+
+    An input element covered by several windows receives the sum of their entries;
+    one not covered by any (a stride that does not divide) receives 0.  The loop runs
+    over the kernel taps only: each tap is one strided slice of the result.
+    """
+    dims = len(input_shape) - 2
+    out, kernel = cols.shape[2:2 + dims], cols.shape[2 + dims:]
+    result = np.zeros(input_shape)
+    for tap in np.ndindex(*kernel):
+        where = (slice(None), slice(None)) + tuple(
+            slice(k, k + stride * (o - 1) + 1, stride) for k, o in zip(tap, out))
+        result[where] += cols[(Ellipsis,) + tap]
+    return result
+
+
+def _check_windows(op, x, dims, kernel_size, stride):
+    """Raise a clear error, naming ``op`` and the shapes, unless ``x`` is a Tensor of
+    rank 2 + dims whose every spatial size fits ``kernel_size``, and the stride and
+    kernel size are positive ints."""
+    _require_tensors(op, x)
+    layout = "(N, C, W)" if dims == 1 else "(N, C, H, W)"
+    if x.data.ndim != 2 + dims:
+        raise ValueError("{}: expected an input of shape {}, got {} ({}-D)"
+                         .format(op, layout, x.shape, x.data.ndim))
+    for name, value in (("kernel_size", kernel_size), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError("{}: {} must be a positive integer, got {!r}"
+                             .format(op, name, value))
+    if min(x.shape[2:]) < kernel_size:
+        raise ValueError("{}: the kernel ({}) is larger than the input {} {}: no window fits "
+                         "(this layer has no padding)"
+                         .format(op, "x".join([str(kernel_size)] * dims), layout, x.shape))
+
+
+def _check_conv(op, x, weight, bias, stride, dims):
+    """``_check_windows`` for a convolution, plus the weight's and bias's shapes."""
+    _require_tensors(op, x, weight, bias)
+    if weight.data.ndim != 2 + dims or len(set(weight.shape[2:])) != 1:
+        raise ValueError("{}: expected a weight of shape (C_out, C_in{}), got {}"
+                         .format(op, ", K" * dims, weight.shape))
+    _check_windows(op, x, dims, weight.shape[-1], stride)
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError("{}: the input {} has {} channels, but the weight {} expects {}"
+                         .format(op, x.shape, x.shape[1], weight.shape, weight.shape[1]))
+    if bias.shape != weight.shape[:1]:
+        raise ValueError("{}: expected a bias of shape ({},) for the weight {}, got {}"
+                         .format(op, weight.shape[0], weight.shape, bias.shape))
+
+
+def _columns(x, kernel_size, stride):
+    """The windows of x as one matrix (C_in * K**dims, N * positions), ready for a product.
+
+    Row (c, *k), column (n, *p) holds x[n, c, *(p * stride + k)].  The copy is made in
+    this order (channels and taps outside, positions inside) so that NumPy copies whole
+    rows of positions at a time, several times faster than window by window.
+    """
+    dims = x.ndim - 2
+    cols = im2col(x, kernel_size, stride)                       # (N, C, *out, *K), a view
+    order = [1] + list(range(2 + dims, 2 + 2 * dims)) + [0] + list(range(2, 2 + dims))
+    cols = cols.transpose(order)                                # (C, *K, N, *out)
+    rows = int(np.prod(cols.shape[:1 + dims]))
+    return cols.reshape(rows, -1)
+
+
+def _conv_forward(x, weight, bias, stride):
+    """out[n, o, *p] = sum over c and the taps k of x[n, c, *(p * stride + k)] * w[o, c, *k],
+    plus bias[o]: the weight (C_out, C_in * K**dims) times the windows' matrix."""
+    dims = x.ndim - 2
+    out = weight.reshape(weight.shape[0], -1) @ _columns(x, weight.shape[-1], stride)
+    out_sizes = im2col(x, weight.shape[-1], stride).shape[2:2 + dims]
+    out = out.reshape((weight.shape[0], x.shape[0]) + out_sizes)          # (C_out, N, *out)
+    return out.swapaxes(0, 1) + bias.reshape((-1,) + (1,) * dims)        # (N, C_out, *out)
+
+
+def _conv_backward(ctx, grad_output):
+    """The gradients of a convolution (1-D or 2-D) for x, weight, bias and stride.
+
+    Each output position p read the window at p * stride, so
+        d weight[o, c, *k] = sum over n, p of g[n, o, *p] * x[n, c, *(p * stride + k)]
+        d x[n, c, *(p * stride + k)] += sum over o of g[n, o, *p] * w[o, c, *k]
+        d bias[o] = sum over n, p of g[n, o, *p].
+    """
+    (x, weight, bias), g = ctx.saved_tensors, grad_output.data
+    x, w, stride = x.data, weight.data, ctx.stride
+    dims = x.ndim - 2
+    needs = ctx.needs_input_grad
+    grad_x = grad_w = grad_b = None
+    g_rows = g.swapaxes(0, 1).reshape(g.shape[1], -1)          # (C_out, N * positions)
+    if needs[0]:
+        window_grads = w.reshape(w.shape[0], -1).T @ g_rows     # (C_in * K**dims, N * pos.)
+        window_grads = window_grads.reshape(w.shape[1:] + (g.shape[0],) + g.shape[2:])
+        order = [1 + dims] + [0] + list(range(2 + dims, 2 + 2 * dims)) + list(range(1, 1 + dims))
+        grad_x = col2im(window_grads.transpose(order), x.shape, stride)  # (N, C, *out, *K)
+    if needs[1]:
+        grad_w = (g_rows @ _columns(x, w.shape[-1], stride).T).reshape(w.shape)
+    if needs[2]:
+        grad_b = g_rows.sum(axis=1)
+    return _grads(grad_x, grad_w, grad_b, None)
+
+
+class Conv1d(Function):
+    """1-D convolution (cross-correlation, as torch.nn.functional.conv1d), no padding.
+
+    x (N, C_in, W), weight (C_out, C_in, K), bias (C_out,), stride an int; the
+    output is (N, C_out, W_out) with W_out = get_conv1d_output_size(W, K, stride):
+        out[n, o, p] = bias[o] + sum over c, k of weight[o, c, k] * x[n, c, p * stride + k]
+    Backward returns the gradients for x, weight and bias, and None for stride.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride):
+        ctx.save_for_backward(x, weight, bias)
+        ctx.stride = stride
+        ctx.input_shape = x.shape
+        _check_conv("Conv1d", x, weight, bias, stride, 1)
+        return tensor.Tensor(_conv_forward(x.data, weight.data, bias.data, stride))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _conv_backward(ctx, grad_output)
+
+
+class Conv2d(Function):
+    """2-D convolution (cross-correlation, as torch.nn.functional.conv2d), no padding,
+    square kernels, one stride for both axes.
+
+    x (N, C_in, H, W), weight (C_out, C_in, K, K), bias (C_out,); the output is
+    (N, C_out, H_out, W_out), each size given by get_conv1d_output_size:
+        out[n, o, i, j] = bias[o] + sum over c, a, b of
+                          weight[o, c, a, b] * x[n, c, i * stride + a, j * stride + b]
+    Backward returns the gradients for x, weight and bias, and None for stride.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride):
+        ctx.save_for_backward(x, weight, bias)
+        ctx.stride = stride
+        ctx.input_shape = x.shape
+        _check_conv("Conv2d", x, weight, bias, stride, 2)
+        return tensor.Tensor(_conv_forward(x.data, weight.data, bias.data, stride))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _conv_backward(ctx, grad_output)
+
+
+def _max_taps(x, kernel_size, stride):
+    """(max, tap) of each window of x (N, C, H, W): its maximum and the index, in row-major
+    order, of its first maximum, each (N, C, H_out, W_out).
+
+    Loops over the K * K taps of the windows (each a strided view of x): first the
+    maximum, then the taps from last to first, so the first one equal to it wins.
+    """
+    windows = im2col(x, kernel_size, stride)
+    taps = [windows[..., tap // kernel_size, tap % kernel_size]
+            for tap in range(kernel_size * kernel_size)]
+    best = taps[0].copy()
+    for value in taps[1:]:
+        np.maximum(best, value, out=best)
+    first = np.full(best.shape, len(taps) - 1, dtype=np.intp)
+    for tap in range(len(taps) - 2, -1, -1):
+        first = np.where(taps[tap] == best, tap, first)
+    if np.isnan(best.sum()):
+        # NaN equals nothing: let argmax find it, as PyTorch does (divergence shows).
+        flat = windows.reshape(windows.shape[:4] + (-1,))
+        first = flat.argmax(axis=-1)
+        best = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+    return best, first
+
+
+class MaxPool2d(Function):
+    """The maximum of each K x K window (torch.nn.functional.max_pool2d), no padding.
+
+    x (N, C, H, W) gives (N, C, H_out, W_out).  Backward sends each output's gradient
+    to its window's first maximum in row-major order (PyTorch's rule: with ties, as
+    after a ReLU, exactly one input gets it), and windows that overlap add up.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride):
+        ctx.save_for_backward(x)
+        ctx.kernel_size, ctx.stride = kernel_size, stride
+        _check_windows("MaxPool2d", x, 2, kernel_size, stride)
+        return tensor.Tensor(_max_taps(x.data, kernel_size, stride)[0])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,), k, g = ctx.saved_tensors, ctx.kernel_size, grad_output.data
+        _, taps = _max_taps(x.data, k, ctx.stride)
+        # The windows' gradient: g at each window's first maximum, 0 at its other taps,
+        # laid out tap by tap (K, K, N, C, H_out, W_out) for col2im's tap loop.
+        window_grads = (np.arange(k * k).reshape(k * k, 1, 1, 1, 1) == taps) * g
+        window_grads = np.moveaxis(window_grads.reshape((k, k) + g.shape), (0, 1), (4, 5))
+        return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)
+
+
+class AvgPool2d(Function):
+    """The mean of each K x K window (torch.nn.functional.avg_pool2d), no padding.
+
+    x (N, C, H, W) gives (N, C, H_out, W_out); backward gives every input of a window
+    its output's gradient divided by K * K, and windows that overlap add up.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride):
+        ctx.save_for_backward(x)
+        ctx.kernel_size, ctx.stride = kernel_size, stride
+        _check_windows("AvgPool2d", x, 2, kernel_size, stride)
+        return tensor.Tensor(im2col(x.data, kernel_size, stride).mean(axis=(-2, -1)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,), k, g = ctx.saved_tensors, ctx.kernel_size, grad_output.data
+        window_grads = np.broadcast_to((g / (k * k))[..., None, None], g.shape + (k, k))
+        return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)
 
 
 # --------------------------------------------------------------------------- #

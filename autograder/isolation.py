@@ -363,10 +363,10 @@ def _limit_memory():
 def _run_spawned(target, args, timeout, capture):
     outcome = Outcome()
     spec = json.dumps({"module": target.__module__, "name": target.__qualname__,
-                       "args": list(args), "timeout": timeout, "path": sys.path[:]})
+                       "args": list(args), "timeout": timeout})
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys, json; sys.path[:] = json.loads(sys.argv[2]); "
-         "from autograder import sandbox; sandbox._spawned_child(sys.argv[1])", spec,
+         "from autograder import isolation; isolation._spawned_child(sys.argv[1])", spec,
          json.dumps(sys.path)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if capture else None,
