@@ -219,3 +219,33 @@ def test_the_figure_shows_the_layout_of_packing_by_hand(tmp_path):
                         "(pip install -r requirements.txt)")
     path = figure.draw(str(tmp_path / "packed.png"))
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- #
+# What the course's code expects of the library: star imports
+# --------------------------------------------------------------------------- #
+STAR_IMPORTS = {
+    "mytorch.nn.rnn": {"RNNUnit", "TimeIterator", "RNN"},
+    "mytorch.nn.gru": {"GRUUnit", "GRU"},
+    "mytorch.nn.util": {"PackedSequence", "pack_sequence", "unpack_sequence"},
+}
+
+
+@pytest.mark.parametrize("module, expected", STAR_IMPORTS.items())
+def test_star_imports_bring_only_the_homeworks_names(module, expected):
+    namespace = {}
+    exec("from {} import *".format(module), namespace)
+    assert set(namespace) - {"__builtins__"} == expected
+
+
+def test_course_style_star_imports_keep_the_recurrent_layers():
+    # Course code imports the layers, then star-imports functional.
+    from mytorch.nn.gru import GRU, GRUUnit
+    from mytorch.nn.rnn import RNN, RNNUnit, TimeIterator
+    namespace = {}
+    exec("from mytorch.nn.rnn import RNNUnit, RNN, TimeIterator\nfrom mytorch.nn.gru import *\n"
+         "from mytorch.nn.util import *\nfrom mytorch.nn.functional import *", namespace)
+    for name, cls in (("RNNUnit", RNNUnit), ("RNN", RNN), ("TimeIterator", TimeIterator),
+                      ("GRUUnit", GRUUnit), ("GRU", GRU)):
+        assert namespace[name] is cls
+    assert {"Slice", "Cat", "pack_sequence"} <= set(namespace)
