@@ -205,11 +205,33 @@ def describe(error, owners=None):
     else:
         text = "{}: {}".format(type(error).__name__, error)
         lines = text.splitlines() or [type(error).__name__]
+        lines += _given_api_hint(error)
     if isinstance(error, SyntaxError) and error.filename:
         lines.append("  {}:{}: {}".format(helpers.relative(error.filename), error.lineno,
                                           (error.text or "").strip()))
     return lines + ["  traceback (most recent call last):"] + \
         ["    " + line for line in helpers.short_traceback(error, limit=5)]
+
+
+def _given_api_hint(error):
+    """A TypeError or AttributeError raised on a line of the grader's own tests is the grader
+    calling the handout's API (``y.T()``, ``x.grad_fn.next_functions``): say that given
+    code may have changed, which the handout asks students not to do."""
+    if not isinstance(error, (TypeError, AttributeError)):
+        return []
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return []
+    innermost = frames[-1]
+    path = os.path.abspath(innermost.filename)
+    if not path.startswith(str(specs.AUTOGRADER_DIR) + os.sep) or \
+            os.path.basename(path) in ("child.py", "loader.py", "isolation.py"):
+        return []
+    return ["  (raised where the grader uses the handout's given API: {}:{} `{}`; if you "
+            "changed given code, such as a method made a property or an attribute renamed, "
+            "put the handout's version back)".format(helpers.relative(innermost.filename),
+                                                     innermost.lineno,
+                                                     (innermost.line or "").strip())]
 
 
 def not_implemented(error, owners=None):

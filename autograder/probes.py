@@ -74,15 +74,38 @@ def take_step(optimizer):
 
 def call_op(function, *args, grad=None):
     """``function.forward(ctx, *args)``, then (if ``grad`` is given) ``function.backward(ctx,
-    Tensor(grad))``; returns (output, gradients as a tuple, or None)."""
+    Tensor(grad))``; returns (output, gradients as a tuple, or None).
+
+    Checks too that neither changes what it was given: an op that overwrites its input's
+    .data (or its grad_output, which the engine may hand to several ops) gives right
+    values here and wrong ones elsewhere in a graph."""
     ctx = new_ctx(args)
-    CHECKED.add(function.__name__ + ".forward")
+    name = function.__name__
+    CHECKED.add(name + ".forward")
+    before = [np.array(a.data, copy=True) if isinstance(a, Tensor) else None for a in args]
     output = function.forward(ctx, *args)
+    _check_unchanged(args, before, "{}.forward".format(name))
     if grad is None:
         return output, None
-    CHECKED.add(function.__name__ + ".backward")
-    grads = function.backward(ctx, Tensor(np.array(grad, dtype=np.float64)))
-    return output, as_tuple(grads, "{}.backward(ctx, grad_output)".format(function.__name__))
+    CHECKED.add(name + ".backward")
+    grad_output = Tensor(np.array(grad, dtype=np.float64))
+    grads = function.backward(ctx, grad_output)
+    _check_unchanged(args, before, "{}.backward".format(name))
+    check(np.array_equal(np.asarray(grad_output.data), np.asarray(grad, dtype=np.float64)),
+          "{}.backward changed its grad_output in place: the engine may pass the same array to "
+          "other ops too; compute a new array instead (g * mask, not g[...] = 0 or g *= ...)"
+          .format(name))
+    return output, as_tuple(grads, "{}.backward(ctx, grad_output)".format(name))
+
+
+def _check_unchanged(args, before, what):
+    for index, (arg, data) in enumerate(zip(args, before)):
+        if data is not None:
+            now = np.asarray(arg.data)
+            check(now.shape == data.shape and np.array_equal(now, data, equal_nan=True),
+                  "{} changed its input {}'s .data in place: that tensor may be used elsewhere "
+                  "in the graph (and saved for backward); leave inputs as they are and return "
+                  "a new Tensor".format(what, index))
 
 
 def as_tuple(grads, what):

@@ -140,7 +140,7 @@ def replay(fx, sequential=True, check_grads=True):
         for label, (layer, attr, value) in running.items():
             if kind.startswith("eval"):
                 assert_close(getattr(layer, attr), value, "{}: {} (eval mode must not change it)"
-                             .format(where, label))
+                             .format(where, label), squeeze=True)
         if kind == "train" and BatchNorm1d is not None:
             for index, layer in enumerate(layers):
                 if isinstance(layer, BatchNorm1d):
@@ -148,8 +148,14 @@ def replay(fx, sequential=True, check_grads=True):
                         label = "{}running_{}".format("layers[{}].".format(index) if sequential
                                                       else "", stat)
                         value = fx["{}running.layer{}.{}".format(key, index, stat)]
-                        assert_close(getattr(layer, "running_" + stat), value,
-                                     "{}: {}".format(where, label))
+                        buffer = getattr(layer, "running_" + stat)
+                        assert_close(buffer, value, "{}: {}".format(where, label), squeeze=True)
+                        check(not getattr(buffer, "requires_grad", False)
+                              and getattr(buffer, "grad_fn", None) is None,
+                              "{}: {} requires grad (it has grad_fn {}): the running statistics "
+                              "were built from the batch inside the graph; they are not "
+                              "parameters and must not require grad: compute them from x.data "
+                              "with NumPy".format(where, label, getattr(buffer, "grad_fn", None)))
                         running[label] = (layer, "running_" + stat, value)
         if kind == "eval":
             continue

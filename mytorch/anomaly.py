@@ -15,7 +15,15 @@ the first frame outside mytorch/ (your script, your model's forward), and
   the Function, the input the gradient is for, and the line where the op
   was created.
 
+An op whose inputs already hold NaN or inf (your data, or an op made while
+the mode was off) is not blamed, forward or backward: it only passes them on.
 Off (the default), nothing is checked: NaN and inf propagate as in PyTorch.
+
+The mode is one switch for the whole program, as PyTorch's is: while it is on,
+the ops of every thread are checked.  It is on while ``set_detect_anomaly(True)``
+holds or any ``detect_anomaly()`` block is running, in any thread; so two
+threads' blocks may overlap in any order, and the mode goes off when the last
+block ends (unless ``set_detect_anomaly(True)`` is in force).
 
 How: switching it on wraps the ``forward`` and ``backward`` of every Function
 subclass in a checking function (a class defined later is wrapped by
@@ -31,12 +39,16 @@ import inspect
 import linecache
 import os
 import sys
+import threading
 
 import numpy as np
 
 from mytorch import autograd_engine, tensor
 
-_enabled = False
+_enabled = False        # whether the ops are wrapped now
+_switched_on = False    # set_detect_anomaly's setting
+_open_blocks = 0        # detect_anomaly() blocks running now, in every thread
+_lock = threading.RLock()
 _wrapped = []           # (class, "forward"/"backward", original attribute, wrapper) while on
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _inside_package = {}    # co_filename -> whether it is a file of mytorch/ (cache)
@@ -48,25 +60,23 @@ def is_anomaly_enabled():
 
 
 def set_detect_anomaly(mode):
-    """Turn anomaly detection on (``True``) or off (``False``) for the whole program."""
-    global _enabled
-    mode = bool(mode)
-    if mode == _enabled:
-        return
-    if mode:
-        for cls in _function_classes():
-            _watch(cls)
-    else:
-        for cls, name, original, wrapper in reversed(_wrapped):
-            if cls.__dict__.get(name) is wrapper:        # unless replaced since
-                setattr(cls, name, original)
-        del _wrapped[:]
-    _enabled = mode
+    """Turn anomaly detection on (``True``) or off (``False``) for the whole program.
+
+    ``detect_anomaly()`` blocks that are running keep it on until they end.
+    """
+    global _switched_on
+    if not isinstance(mode, (bool, np.bool_)):
+        raise TypeError("set_detect_anomaly(mode): mode must be True or False, got {!r} (a {})"
+                        .format(mode, type(mode).__name__))
+    with _lock:
+        _switched_on = bool(mode)
+        _update()
 
 
 @contextlib.contextmanager
 def detect_anomaly():
-    """Anomaly detection inside a ``with`` block (then back to what it was).
+    """Anomaly detection inside a ``with`` block; off again when the block ends, unless
+    another block is still running (in any thread) or ``set_detect_anomaly(True)`` holds.
 
     >>> x = Tensor([1., -1.], requires_grad=True)
     >>> with detect_anomaly():
@@ -74,12 +84,45 @@ def detect_anomaly():
     Traceback (most recent call last):
     RuntimeError: Log.forward turned finite inputs into NaN ... created at <stdin>:3
     """
-    previous = _enabled
-    set_detect_anomaly(True)
+    global _open_blocks
+    with _lock:
+        _open_blocks += 1
+        _update()
     try:
         yield
     finally:
-        set_detect_anomaly(previous)
+        with _lock:
+            _open_blocks -= 1
+            _update()
+
+
+def _update():
+    """Wrap or unwrap the ops, so the mode is on exactly when something asks for it.
+
+    Counting the running blocks, rather than each block restoring the state it
+    found, keeps blocks of two threads that overlap from leaving the mode on.
+    """
+    global _enabled
+    with _lock:
+        mode = _switched_on or _open_blocks > 0
+        if mode == _enabled:
+            return
+        if mode:
+            for cls in _function_classes():
+                _watch(cls)
+        else:
+            for cls, name, original, wrapper in reversed(_wrapped):
+                if cls.__dict__.get(name) is wrapper:        # unless replaced since
+                    setattr(cls, name, original)
+            del _wrapped[:]
+        _enabled = mode
+
+
+def watch_new_class(cls):
+    """Give ``cls``, a Function subclass just defined, its checks if the mode is on."""
+    with _lock:
+        if _enabled:
+            _watch(cls)
 
 
 # --------------------------------------------------------------------------- #
@@ -119,12 +162,12 @@ def _checked_forward(op, forward):
     @functools.wraps(forward)
     def checked_forward(ctx, *args, **kwargs):
         site = _creation_site()
-        try:
-            ctx._anomaly_site = site          # for the backward check's message
+        output = forward(ctx, *args, **kwargs)
+        finite_inputs = _check_forward(op, args, output, site)
+        try:                                  # for the backward check
+            ctx._anomaly_site, ctx._anomaly_finite_inputs = site, finite_inputs
         except AttributeError:
             pass
-        output = forward(ctx, *args, **kwargs)
-        _check_forward(op, args, output, site)
         return output
     checked_forward._anomaly_checked = True
     return checked_forward
@@ -195,12 +238,12 @@ def _what_is_wrong(array):
 
 
 def _check_forward(op, args, output, site):
+    """Raise if finite inputs gave a NaN or inf output; return whether the inputs were finite."""
+    finite_inputs = all(np.isfinite(a).all() for a in (_array(arg) for arg in args)
+                        if a is not None)
     out = _array(output)
-    if out is None or np.isfinite(out).all():
-        return
-    inputs = [a for a in (_array(arg) for arg in args) if a is not None]
-    if not all(np.isfinite(a).all() for a in inputs):
-        return                             # NaN in, NaN out: an earlier op is to blame
+    if out is None or not finite_inputs or np.isfinite(out).all():
+        return finite_inputs               # (NaN in, NaN out: not this op's doing)
     kinds, where, first = _what_is_wrong(out)
     values = ["input {} is {!r}".format(i, _array(arg)[first].item())
               for i, arg in enumerate(args)
@@ -217,6 +260,8 @@ def _check_backward(op, ctx, grad_outputs, grads):
         array = _array(grad)
         if array is None or np.isfinite(array).all():
             continue
+        if not _inputs_were_finite(ctx):
+            return                         # NaN in, NaN out: not this op's doing
         kinds, where, _ = _what_is_wrong(array)
         incoming = [a for a in (_array(g) for g in grad_outputs) if a is not None]
         was = ("was finite" if all(np.isfinite(a).all() for a in incoming)
@@ -226,3 +271,13 @@ def _check_backward(op, ctx, grad_outputs, grads):
                            "incoming gradient {}. {}"
                            .format(op, kinds, index, where, was,
                                    _describe_site(getattr(ctx, "_anomaly_site", None))))
+
+
+def _inputs_were_finite(ctx):
+    """Whether the op's forward inputs were free of NaN and inf: as its checked forward saw
+    them, or, for an op made while the mode was off, as far as its saved tensors tell."""
+    finite = getattr(ctx, "_anomaly_finite_inputs", None)
+    if finite is not None:
+        return finite
+    saved = [_array(t) for t in getattr(ctx, "_saved", ())]
+    return all(np.isfinite(a).all() for a in saved if a is not None)

@@ -203,8 +203,7 @@ class Function:
     def __init_subclass__(cls, **kwargs):
         # An op defined while anomaly mode is on gets its checks too (mytorch/anomaly.py).
         super().__init_subclass__(**kwargs)
-        if anomaly.is_anomaly_enabled():
-            anomaly._watch(cls)
+        anomaly.watch_new_class(cls)
 
     @staticmethod
     def forward(ctx, *args):

@@ -59,6 +59,17 @@ def _as_tensor(value):
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
+# NumPy ufunc -> (the Tensor operator for ``t op x``, the one for ``x op t``).
+_UFUNC_OPERATORS = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.matmul: ("__matmul__", "__rmatmul__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+}
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -77,9 +88,6 @@ class Tensor:
         is_leaf        True unless an op that required grad produced this tensor
         is_parameter   True for a network's trainable weights
     """
-
-    # NumPy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__)
-    __array_ufunc__ = None
 
     # What most tensors keep: an instance sets its own only when it changes (a step
     # makes ~25 Tensors, mostly gradients and op outputs, so unset attributes pay).
@@ -128,7 +136,55 @@ class Tensor:
         return self._data.ndim
 
     def __len__(self):
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d Tensor: it has no first dimension (t.shape is (); "
+                            "t.item() is its value)")
         return len(self._data)
+
+    def __bool__(self):
+        """As in PyTorch: a one-element Tensor is true unless its value is 0; any other is
+        ambiguous (``if t == u:`` would otherwise mean "if any element is equal")."""
+        if self._data.size == 1:
+            return bool(self._data.item())
+        count = "no values" if not self._data.size else "{} values".format(self._data.size)
+        raise RuntimeError(
+            "the truth value of a Tensor with {} (shape {}) is ambiguous, as in PyTorch: say "
+            "which you mean, (t > 0).data.any() or (t == u).data.all(); to ask whether two "
+            "names hold the same Tensor, write t is u".format(count, self.shape))
+
+    # Comparisons are elementwise, as in NumPy and PyTorch: ``(prediction == labels).mean()``.
+    # Hashing stays by identity, so Tensors still work as dict keys and in sets.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal, "==")
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal, "!=")
+
+    def __lt__(self, other):
+        return self._compare(other, np.less, "<")
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal, "<=")
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater, ">")
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal, ">=")
+
+    def _compare(self, other, ufunc, symbol):
+        """``self symbol other``, elementwise: a boolean Tensor outside any graph."""
+        try:
+            other = _as_array(other)          # a Tensor's data, a number, an array, a list
+        except TypeError:
+            return NotImplemented             # None, a string, a Module: Python compares ids
+        try:
+            return Tensor(ufunc(self._data, other))
+        except ValueError:
+            raise ValueError("{}: shapes {} and {} cannot be broadcast together"
+                             .format(symbol, self.shape, other.shape)) from None
 
     def __array__(self, dtype=None, copy=None):
         """``np.array(t)`` / ``np.asarray(t)``: the data (a copy only if a dtype asks for one).
@@ -137,6 +193,24 @@ class Tensor:
         if dtype is None or np.dtype(dtype) == self._data.dtype:
             return self._data.copy() if copy else self._data
         return self._data.astype(dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy meets a Tensor: ``array + t`` is ``t.__radd__(array)``, ``array < t`` is
+        ``t > array``; an array's in-place operator or any other ufunc is a clear TypeError."""
+        if "out" in kwargs:
+            raise TypeError("NumPy cannot put a Tensor into an array in place (as in "
+                            "p.data -= lr * p.grad): use the Tensor's array on the right, "
+                            "p.grad.data, or update the Tensor itself under no_grad(): "
+                            "p -= lr * p.grad")
+        names = _UFUNC_OPERATORS.get(ufunc) if method == "__call__" else None
+        if names is not None and len(inputs) == 2:
+            if inputs[0] is self:
+                return getattr(self, names[0])(inputs[1])
+            if inputs[1] is self and not isinstance(inputs[0], Tensor):
+                return getattr(self, names[1])(inputs[0])
+        raise TypeError("np.{} does not take a Tensor: use the Tensor's own method if it has "
+                        "one (t.exp(), t.sum()), or give NumPy the array, t.data"
+                        .format(ufunc.__name__))
 
     def __str__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
@@ -163,6 +237,61 @@ class Tensor:
     def fill_(self, fill_value):
         """Set every element to ``fill_value`` in place."""
         self._data.fill(fill_value)
+        self._version[0] += 1
+        return self
+
+    # In-place operators, as in PyTorch: under no_grad(), ``p -= lr * p.grad`` edits p itself.
+    def __iadd__(self, other):
+        return self._in_place(other, np.add, "+=", Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._in_place(other, np.subtract, "-=", Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._in_place(other, np.multiply, "*=", Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, np.true_divide, "/=", Tensor.__truediv__)
+
+    def _in_place(self, other, ufunc, symbol, out_of_place):
+        """``self symbol other``: edit the data in place when no graph has to record it.
+
+        Under ``no_grad()``, or when neither side requires grad, the array itself
+        changes (views see it) and the version counter moves (so a tensor saved
+        for backward and edited since is caught).  With grad enabled, a leaf that
+        requires grad (a parameter) is refused, as PyTorch refuses it: the edit
+        could not be recorded.  Any other tensor in the graph gets a new node, and
+        the name a new Tensor, as with ``y = y + x``.
+        """
+        if autograd_engine.is_grad_enabled() and (
+                self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self.is_leaf:
+                raise RuntimeError(
+                    "t {} ... on a leaf Tensor that requires grad (a parameter) cannot be "
+                    "recorded in the graph, so PyTorch refuses it too. To update a parameter "
+                    "by hand, do it under no_grad() (with mytorch.no_grad(): p -= lr * p.grad), "
+                    "or edit its array (p.data -= lr * p.grad.data)".format(symbol))
+            return out_of_place(self, other)
+        other = _as_array(other)
+        try:
+            ufunc(self._data, other, out=self._data)
+        except TypeError:                     # NumPy's casting error: int data, float result
+            raise TypeError("t {} ...: the result is {}, which this Tensor's {} data cannot hold "
+                            "in place; write t = t {} ... for a new Tensor"
+                            .format(symbol, ufunc(self._data, other).dtype, self._data.dtype,
+                                    symbol[0])) from None
+        except ValueError:
+            if not self._data.flags.writeable:
+                raise ValueError("t {} ...: this Tensor's data is read-only; write t = t {} ... "
+                                 "for a new Tensor".format(symbol, symbol[0])) from None
+            try:
+                shape = np.broadcast(self._data, other).shape
+            except ValueError:
+                raise ValueError("{}: shapes {} and {} cannot be broadcast together"
+                                 .format(symbol, self.shape, other.shape)) from None
+            raise ValueError("t {} ...: the result would have shape {}, not this Tensor's {}: "
+                             "in place, the right side must broadcast to the left's shape"
+                             .format(symbol, shape, self.shape)) from None
         self._version[0] += 1
         return self
 

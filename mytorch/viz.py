@@ -23,9 +23,12 @@ or touch saved tensors, so they work before and after ``backward()`` (which
 frees each node's ``ctx``) and with any ``Function.apply`` that builds the
 handout's nodes (without ``BackwardFunction.shape`` an op's shape is left out).
 Walks are iterative, so a graph 100,000 ops deep is fine for ``to_dot`` and
-``show``.  ``draw`` needs matplotlib (imported only there) and no Graphviz: it
-lays the graph out itself (longest-path layers, barycentric ordering) and
-renders it with matplotlib's Agg canvas, without a display.
+``show``.  A cycle, which only a broken ``Function.apply`` makes, is shown, not
+followed: the edge that closes it is marked (``a cycle`` in ``show``, red in
+``to_dot`` and ``draw``), with a note on what to fix.  ``draw`` needs matplotlib
+(imported only there) and no Graphviz: it lays the graph out itself
+(longest-path layers, barycentric ordering) and renders it with matplotlib's
+Agg canvas, without a display.
 """
 import bisect
 import os
@@ -36,6 +39,9 @@ from mytorch import autograd_engine
 from mytorch.tensor import Tensor
 
 MAX_DRAWN_NODES = 1000          # beyond this a picture is unreadable; use show() or to_dot()
+_MAX_PNG_PIXELS = 8000          # a PNG's longest side
+_MAX_PNG_DPI = 120
+_MIN_PNG_DPI = 60               # 9-point labels 7.5 pixels tall: the least that reads
 _MAX_INDENT = 40                # show(): deeper levels are not indented further
 
 
@@ -89,6 +95,7 @@ class _Graph:
             self.nodes.append(start)
         else:
             self._walk(start)
+        self.cycle_edges = self._edges_closing_cycles()
 
     def _walk(self, root):
         stack = [root]
@@ -112,6 +119,36 @@ class _Graph:
                 else:
                     none.slots += 1
                     none.title = "None x{}".format(none.slots)
+
+    def _edges_closing_cycles(self):
+        """{(node, k)} for each edge ``node -> nodes[node].parents[k]`` that leads back to a node
+        on its own path from the root: the edges that close cycles.
+
+        A graph of ops has none; a broken ``Function.apply`` can make one (an op whose
+        output is its own input lists its node in its own ``next_functions``).  Without
+        these edges the rest is acyclic, so it can be laid out and printed as usual.
+        """
+        on_path, done, closing = {0}, set(), set()
+        stack = [(0, iter(enumerate(self.nodes[0].parents)))]
+        while stack:                               # iterative depth-first search
+            index, edges = stack[-1]
+            for k, parent in edges:
+                if parent in on_path:
+                    closing.add((index, k))
+                elif parent not in done:
+                    on_path.add(parent)
+                    stack.append((parent, iter(enumerate(self.nodes[parent].parents))))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(index)
+                done.add(index)
+        return closing
+
+    def forward_parents(self, index):
+        """``nodes[index].parents`` without the edges that close cycles."""
+        return [parent for k, parent in enumerate(self.nodes[index].parents)
+                if (index, k) not in self.cycle_edges]
 
     def _add(self, obj):
         self._index[id(obj)] = len(self.nodes)
@@ -175,6 +212,14 @@ def _parameter_names(params):
     if params is None:
         return {}
     if isinstance(params, dict):
+        for name, t in params.items():
+            if isinstance(name, Tensor):
+                raise TypeError('params maps names to tensors, as in {{"a": a}}; this dict maps a '
+                                "tensor to {!r}: keys and values are swapped (write "
+                                "{{name: t for t, name in params.items()}})".format(t))
+            if not isinstance(t, Tensor):
+                raise TypeError("params[{!r}] is a {}, not a Tensor: params maps names to "
+                                'tensors, as in {{"a": a}}'.format(name, type(t).__name__))
         return {id(t): str(name) for name, t in params.items()}
     from mytorch.nn.module import Module
     if not isinstance(params, Module):
@@ -203,6 +248,11 @@ def _parameter_names(params):
 # DOT and text
 # --------------------------------------------------------------------------- #
 _FILL = {"op": "#dae8fc", "leaf": "#d5e8d4", "none": "#ffffff", "other": "#f8cecc"}
+_CYCLE_COLOUR = "#cc0000"
+_CYCLE_NOTE = ["The graph has a cycle (marked): a node's next_functions lead back to a node "
+               "on its own path, which a graph of ops never does.",
+               "Look at Function.apply: it must return a new Tensor, not one of its inputs, "
+               "and read its inputs' grad_fn before it sets the output's."]
 
 
 def to_dot(tensor, params=None):
@@ -226,9 +276,14 @@ def to_dot(tensor, params=None):
             attrs.append("penwidth=2")
         out.append("    n{} [{}];".format(i, ", ".join(attrs)))
     for i, node in enumerate(graph.nodes):
-        for parent in node.parents:
-            dashed = " [style=dashed]" if graph.nodes[parent].kind == "none" else ""
-            out.append("    n{} -> n{}{};".format(i, parent, dashed))
+        for k, parent in enumerate(node.parents):
+            if (i, k) in graph.cycle_edges:
+                style = ' [color="{0}", fontcolor="{0}", label="cycle"]'.format(_CYCLE_COLOUR)
+            else:
+                style = " [style=dashed]" if graph.nodes[parent].kind == "none" else ""
+            out.append("    n{} -> n{}{};".format(i, parent, style))
+    if graph.cycle_edges:
+        out += ["    // " + line for line in _CYCLE_NOTE]
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -241,7 +296,9 @@ def show(tensor, params=None):
     """Print the graph behind ``tensor`` as an indented tree, the output's node first.
 
     A node that several ops feed gradients to (a leaf used twice) is printed in
-    full once, marked ``#1``, and as ``(#1, above)`` after that.
+    full once, marked ``#1``, and as ``(#1, above)`` after that.  An edge back to
+    a node on its own path (a cycle, which only a broken ``Function.apply`` makes)
+    is printed as ``(#1, above: a cycle)``, and a note under the tree says so.
 
         Add ()
         +-- Add ()
@@ -260,30 +317,37 @@ def _tree_lines(graph):
     for node in graph.nodes:
         for parent in node.parents:
             fed[parent] += 1
-    marks, lines = {}, []
-    stack = [(0, "", "", 0)]                  # (node, prefix of its line, of its children's, depth)
+    cycle_targets = {graph.nodes[i].parents[k] for i, k in graph.cycle_edges}
+    marks, line_of, lines = {}, {}, []
+    # (node, prefix of its line, of its children's, depth, whether its edge closes a cycle)
+    stack = [(0, "", "", 0, False)]
     while stack:
-        index, prefix, child_prefix, depth = stack.pop()
+        index, prefix, child_prefix, depth, closing = stack.pop()
         node = graph.nodes[index]
-        if index in marks:
-            lines.append("{}{}  (#{}, above)".format(prefix, node.text(), marks[index]))
+        if index in line_of:                  # printed in full above: each node is, once
+            if index not in marks:            # a safety net: marked when printed, normally
+                marks[index] = len(marks) + 1
+                lines[line_of[index]] += "  #{}".format(marks[index])
+            lines.append("{}{}  (#{}, above{})".format(prefix, node.text(), marks[index],
+                                                       ": a cycle" if closing else ""))
             continue
         text = node.text()
-        if fed[index] > 1:
+        if fed[index] > 1 or index in cycle_targets:
             marks[index] = len(marks) + 1
             text += "  #{}".format(marks[index])
         if depth > _MAX_INDENT:
             text = "[depth {}] ".format(depth) + text
+        line_of[index] = len(lines)
         lines.append(prefix + text)
         children = node.parents
         for k in range(len(children) - 1, -1, -1):
-            last = k == len(children) - 1
+            last, closes = k == len(children) - 1, (index, k) in graph.cycle_edges
             if depth >= _MAX_INDENT:          # no deeper indentation: lines stay short
-                stack.append((children[k], child_prefix, child_prefix, depth + 1))
+                stack.append((children[k], child_prefix, child_prefix, depth + 1, closes))
             else:
                 stack.append((children[k], child_prefix + ("`-- " if last else "+-- "),
-                              child_prefix + ("    " if last else "|   "), depth + 1))
-    return lines
+                              child_prefix + ("    " if last else "|   "), depth + 1, closes))
+    return lines + (_CYCLE_NOTE if graph.cycle_edges else [])
 
 
 # --------------------------------------------------------------------------- #
@@ -294,6 +358,7 @@ _LINE_H = 1.3 * 9 / 72          # inches per line
 _PAD_W, _PAD_H = 0.24, 0.14     # inside a box
 _GAP_X, _GAP_Y = 0.3, 0.45      # between boxes, between layers
 _DUMMY_W = 0.12                 # width kept free for an edge passing through a layer
+_LOOP_W = 0.9                   # room right of the boxes for the edges that close cycles
 
 
 class _Layout:
@@ -303,14 +368,17 @@ class _Layout:
         nodes = graph.nodes
         self.size = [(max(len(line) for line in node.lines()) * _CHAR_W + _PAD_W,
                       len(node.lines()) * _LINE_H + _PAD_H) for node in nodes]
-        layer = self._layers(nodes)
+        # Edges that close a cycle are left out of the layers; draw() adds them in red.
+        parents = [graph.forward_parents(i) for i in range(len(nodes))]
+        self.cycles = [(i, nodes[i].parents[k]) for i, k in sorted(graph.cycle_edges)]
+        layer = self._layers(parents)
         # Edges that skip layers get a dummy vertex in each layer they cross.
         vertex_layer = list(layer)
         width = [w for w, _ in self.size]
         down = [[] for _ in nodes]                       # vertex -> vertices below it
         self.routes = []                                  # (node, parent, [vertices])
-        for i, node in enumerate(nodes):
-            for parent in node.parents:
+        for i in range(len(nodes)):
+            for parent in parents[i]:
                 chain = [i]
                 for level in range(layer[i] + 1, layer[parent]):
                     vertex_layer.append(level)
@@ -340,19 +408,21 @@ class _Layout:
         self.order = order
         self.boxes = [(x[i], self.y[i], w, h) for i, (w, h) in enumerate(self.size)]
         self.width = max(x[v] + width[v] / 2 for v in range(len(x))) + _GAP_X / 2
+        if self.cycles:                                   # room for the loops on the right
+            self.width += _LOOP_W
         self.height = top - _GAP_Y / 2
 
     @staticmethod
-    def _layers(nodes):
+    def _layers(parents):
         """Longest path from the root: each node one layer below its lowest user."""
-        fed = [0] * len(nodes)
-        for node in nodes:
-            for parent in node.parents:
+        fed = [0] * len(parents)
+        for above in parents:
+            for parent in above:
                 fed[parent] += 1
-        layer, ready = [0] * len(nodes), [0]
+        layer, ready = [0] * len(parents), [0]
         while ready:                                     # Kahn's topological order
             i = ready.pop()
-            for parent in nodes[i].parents:
+            for parent in parents[i]:
                 layer[parent] = max(layer[parent], layer[i] + 1)
                 fed[parent] -= 1
                 if fed[parent] == 0:
@@ -464,6 +534,10 @@ def draw(tensor, path, params=None, max_nodes=MAX_DRAWN_NODES):
     top, leaves' AccumulateGrad nodes (green) and None boxes (dashed) below the
     ops (blue) that use them.  Needs matplotlib, not Graphviz or a display.
 
+    A PNG has at most 8000 pixels a side: a graph whose labels would then be too
+    small to read (a chain of 150 ops or more) is refused with a ValueError that
+    says so; an SVG has no such limit, and ``show()`` prints any graph.
+
     >>> draw(loss, "mlp.png", params=model)
     """
     extension = os.path.splitext(str(path))[1].lower()
@@ -474,6 +548,10 @@ def draw(tensor, path, params=None, max_nodes=MAX_DRAWN_NODES):
         raise ValueError("draw: the graph has {} nodes, more than max_nodes={} can show "
                          "readably; use show() or to_dot(), or pass a larger max_nodes"
                          .format(len(graph.nodes), max_nodes))
+    layout = _Layout(graph)
+    too_big = _png_too_big(layout) if extension == ".png" else None
+    if too_big:
+        raise ValueError(too_big)
     try:
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -483,17 +561,18 @@ def draw(tensor, path, params=None, max_nodes=MAX_DRAWN_NODES):
     except ImportError:
         raise ImportError("draw() needs matplotlib (pip install matplotlib); show() and "
                           "to_dot() need only NumPy") from None
-    layout = _Layout(graph)
     figure = Figure(figsize=(layout.width, layout.height))
     FigureCanvasAgg(figure)             # file output only: no display, no pyplot state
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(0, layout.width)
     axes.set_ylim(layout.height, 0)     # inches, y downwards
     axes.axis("off")
+    # add_artist, not add_patch: the limits are set, and add_patch's update of the data
+    # limits took a third of the time of a big graph's picture.
     for i, node in enumerate(graph.nodes):
         cx, cy, w, h = layout.boxes[i]
         dashed = node.kind == "none"
-        axes.add_patch(FancyBboxPatch(
+        axes.add_artist(FancyBboxPatch(
             (cx - w / 2, cy - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.06",
             facecolor=_FILL[node.kind], edgecolor="#888888" if dashed else "#333333",
             linestyle="--" if dashed else "-", linewidth=2.0 if i == 0 else 0.9, zorder=2))
@@ -501,14 +580,47 @@ def draw(tensor, path, params=None, max_nodes=MAX_DRAWN_NODES):
                   fontsize=9, family="monospace", linespacing=1.3, zorder=3,
                   color="#666666" if dashed else "#000000")
     for start, end, points in _edge_paths(graph, layout):
-        axes.add_patch(FancyArrowPatch(
+        axes.add_artist(FancyArrowPatch(
             path=_rounded(Path, points), arrowstyle="-|>", mutation_scale=9, linewidth=0.9,
             color="#888888" if graph.nodes[end].kind == "none" else "#444444",
             linestyle="--" if graph.nodes[end].kind == "none" else "-", zorder=1))
-    dpi = min(120.0, 8000.0 / max(layout.width, layout.height))      # at most 8000 pixels
+    for start, end in layout.cycles:
+        points, label_at = _cycle_curve(layout, start, end)
+        axes.add_artist(FancyArrowPatch(
+            path=Path(points, [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4]),
+            arrowstyle="-|>", mutation_scale=9, linewidth=1.2, color=_CYCLE_COLOUR, zorder=4))
+        axes.text(label_at[0], label_at[1], "cycle", ha="left", va="center", fontsize=9,
+                  family="monospace", color=_CYCLE_COLOUR, zorder=4)
     with matplotlib.rc_context({"svg.fonttype": "none"}):      # SVG keeps text as text
-        figure.savefig(str(path), format=extension[1:], dpi=dpi)
+        figure.savefig(str(path), format=extension[1:], dpi=_png_dpi(layout))
     return path
+
+
+def _png_dpi(layout):
+    """Dots per inch that keep the picture within ``_MAX_PNG_PIXELS`` a side."""
+    return min(_MAX_PNG_DPI, _MAX_PNG_PIXELS / max(layout.width, layout.height))
+
+
+def _png_too_big(layout):
+    """Why a PNG of ``layout`` would not be readable (its labels too small), or None."""
+    dpi = _png_dpi(layout)
+    if dpi >= _MIN_PNG_DPI:
+        return None
+    return ("draw: a PNG of this graph would be {:.0f} x {:.0f} inches; in at most {} pixels a "
+            "side its labels would be {:.1f} pixels tall, too small to read. Save it as .svg "
+            "instead (its text stays text, sharp at any size), or print the graph with show() "
+            "or to_dot()".format(layout.width, layout.height, _MAX_PNG_PIXELS, dpi * 9 / 72))
+
+
+def _cycle_curve(layout, start, end):
+    """(Bezier points, label position) of an edge that closes a cycle: out of the right side
+    of ``start``, bulging right, into the right side of ``end`` (the same box, for a loop)."""
+    sx, sy, sw, sh = layout.boxes[start]
+    ex, ey, ew, eh = layout.boxes[end]
+    leave, enter = (sx + sw / 2, sy + sh / 4), (ex + ew / 2, ey - eh / 4)
+    reach = max(leave[0], enter[0]) + 0.4
+    points = [leave, (reach, leave[1]), (reach, enter[1]), enter]
+    return points, (reach - 0.05, (leave[1] + enter[1]) / 2)
 
 
 def _rounded(Path, points):

@@ -278,6 +278,25 @@ def test_adam_rejects_an_empty_parameter_list():
         Adam([])
 
 
+def test_adam_refuses_a_parameter_given_twice(rng):
+    w = parameter(rng, 3)
+    with pytest.raises(ValueError, match="Adam: parameter 1 is the same Tensor as parameter 0"):
+        Adam([w, w])
+
+
+def test_adam_names_a_gradient_of_the_wrong_shape(rng):
+    w, b = parameter(rng, 2, 3), parameter(rng, 3)
+    opt = Adam([w, b], lr=0.1)
+    w.grad, b.grad = Tensor(np.ones((1, 3))), Tensor(np.ones(3))
+    before = w.data.copy()
+    with pytest.raises(ValueError) as info:
+        opt.step()
+    assert str(info.value).startswith("Adam.step: parameter 0 has shape (2, 3), but its .grad "
+                                      "has shape (1, 3)")
+    np.testing.assert_array_equal(w.data, before)
+    assert not opt.first_moments[0].any() and opt.step_counts == [0, 0]
+
+
 # --------------------------------------------------------------------------- #
 # PyTorch float64 (optional oracle)
 # --------------------------------------------------------------------------- #

@@ -1,6 +1,7 @@
 """Anomaly mode (mytorch.detect_anomaly): the op and the line that first made NaN or inf."""
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -134,6 +135,36 @@ def test_nan_in_nan_out_is_not_the_ops_fault():
     assert np.isnan(out.data[0])
 
 
+def test_nan_in_the_data_is_not_blamed_on_the_op_in_backward_either():
+    """x holds NaN from the start: Mul passes it on, forward and backward, and is not blamed."""
+    x = Tensor(np.array([np.nan, 1.0]))
+    w = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    with mytorch.detect_anomaly():
+        loss = (x * w).sum()
+        loss.backward()                                    # dloss/dw = x: NaN, from the data
+    assert np.isnan(w.grad.data[0]) and w.grad.data[1] == 1.0
+
+
+def test_nan_in_the_data_of_an_op_made_before_anomaly_mode_is_not_blamed_either():
+    x = Tensor(np.array([np.inf, 1.0]))
+    w = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        loss = (x * w * 0.0).sum()                         # inf * 0: NaN from the data
+        with mytorch.detect_anomaly():
+            loss.backward()
+    assert np.isnan(w.grad.data[0])
+
+
+def test_nan_in_the_data_does_not_hide_an_op_that_makes_its_own():
+    x = Tensor(np.array([np.nan, 1.0]))
+    w = Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    with mytorch.detect_anomaly():
+        loss = (x * w).sum() + (w ** 0.5).sum()       # sqrt's derivative at 0 is inf
+        with pytest.raises(RuntimeError, match=r"^Pow\.backward returned inf .*was finite"):
+            with np.errstate(divide="ignore"):
+                loss.backward()
+
+
 def test_finite_results_pass_unchanged():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 3))
@@ -221,6 +252,97 @@ def test_detect_anomaly_restores_the_previous_state_even_on_error():
     with pytest.raises(KeyError):
         with mytorch.detect_anomaly():
             raise KeyError
+    assert not mytorch.is_anomaly_enabled()
+
+
+@pytest.mark.parametrize("mode", ["False", "True", 0, 1, None, np.array([True, False])])
+def test_set_detect_anomaly_requires_a_bool_as_pytorch_does(mode):
+    with pytest.raises(TypeError) as info:
+        mytorch.set_detect_anomaly(mode)
+    assert "must be True or False" in str(info.value)
+    assert type(mode).__name__ in str(info.value)
+    assert not mytorch.is_anomaly_enabled()
+    mytorch.set_detect_anomaly(np.bool_(False))             # NumPy's bool is a bool
+
+
+def run_in_two_threads(first, second):
+    """Run ``first`` and ``second`` in threads of their own; re-raise what either raised."""
+    errors = []
+
+    def run(body):
+        try:
+            body()
+        except BaseException as error:                      # noqa: B902 (reported below)
+            errors.append(error)
+    threads = [threading.Thread(target=run, args=(body,)) for body in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive(), "a thread hangs"
+    if errors:
+        raise errors[0]
+
+
+@pytest.mark.parametrize("first_to_leave", ["first", "second"])
+def test_overlapping_blocks_in_two_threads_leave_it_off(first_to_leave):
+    first_in, second_in, one_left = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with mytorch.detect_anomaly():
+            first_in.set()
+            assert second_in.wait(5)
+            if first_to_leave == "second":
+                assert one_left.wait(5)
+                seen["after the other left"] = mytorch.is_anomaly_enabled()
+        if first_to_leave == "first":
+            one_left.set()
+
+    def second():
+        assert first_in.wait(5)
+        with mytorch.detect_anomaly():
+            second_in.set()
+            if first_to_leave == "first":
+                assert one_left.wait(5)
+                seen["after the other left"] = mytorch.is_anomaly_enabled()
+        if first_to_leave == "second":
+            one_left.set()
+
+    run_in_two_threads(first, second)
+    assert seen == {"after the other left": True}, "on while a block is still running"
+    assert not mytorch.is_anomaly_enabled()
+
+
+def test_a_block_checks_the_ops_of_every_thread_while_it_runs():
+    inside, checked = threading.Event(), threading.Event()
+    raised = []
+
+    def block():
+        with mytorch.detect_anomaly():
+            inside.set()
+            assert checked.wait(5)
+
+    def other_thread():
+        assert inside.wait(5)
+        try:
+            with np.errstate(invalid="ignore"):
+                Tensor([-1.0]).log()
+        except RuntimeError as error:
+            raised.append(str(error))
+        checked.set()
+
+    run_in_two_threads(block, other_thread)
+    assert len(raised) == 1 and raised[0].startswith("Log.forward turned finite inputs into NaN")
+
+
+def test_set_detect_anomaly_inside_a_block_holds_after_it():
+    with mytorch.detect_anomaly():
+        mytorch.set_detect_anomaly(True)
+    assert mytorch.is_anomaly_enabled(), "switched on for the rest of the program"
+    with mytorch.detect_anomaly():
+        mytorch.set_detect_anomaly(False)
+        assert mytorch.is_anomaly_enabled(), "the block still runs"
     assert not mytorch.is_anomaly_enabled()
 
 

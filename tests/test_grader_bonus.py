@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ADAM = "mytorch/optim/adam.py"
 FUNCTIONAL = "mytorch/nn/functional.py"
 DROPOUT = "mytorch/nn/dropout.py"
+BATCHNORM = "mytorch/nn/batchnorm.py"
 ALL_ADAM = {"Adam 1", "Adam 2", "Dropout 3"}
 SPEC = specs.get("1b")
 FULL = {p.key: p.points for p in SPEC.graded_problems}
@@ -36,18 +37,20 @@ MISTAKES = [
                   "denominator = np.sqrt(v) / 1.0"),
              edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
                   "param.data -= lr * m / denominator")],
-            ALL_ADAM, words="Dropout 3 fails inside your Adam.step: see Adam 1"),
+            ALL_ADAM, words="pattern: no bias correction"),
     Mistake("Adam corrects the wrong moment", "Adam 1",
             [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)",
                   "denominator = np.sqrt(v) / math.sqrt(1 - beta1 ** t)"),
              edit(ADAM, "param.data -= (lr / (1 - beta1 ** t)) * m / denominator",
                   "param.data -= (lr / (1 - beta2 ** t)) * m / denominator")],
-            ALL_ADAM, words="after Adam's step"),
-    Mistake("Adam with eps inside the square root", "Adam 1",
+            ALL_ADAM, words="Dropout 3 fails inside your Adam.step: see Adam 1"),
+    # (with the default eps = 1e-8 the difference hides in the tolerance: the big model's
+    # Adam uses eps = 1e-3, where it shows)
+    Mistake("Adam with eps inside the square root", "Adam 2",
             [edit(ADAM, "denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t)\n"
                   "            denominator += eps",
                   "denominator = np.sqrt(v / (1 - beta2 ** t) + eps)")],
-            ALL_ADAM, words="after Adam's step"),
+            {"Adam 2", "Dropout 3"}, words="after Adam's step"),
     Mistake("Adam's second moment from |g| instead of g**2", "Adam 1",
             [edit(ADAM, "v += (1 - beta2) * (grad * grad)", "v += (1 - beta2) * abs(grad)")],
             ALL_ADAM, words="after Adam's step"),
@@ -83,17 +86,57 @@ MISTAKES = [
     Mistake("Dropout scales in eval mode", "Dropout 1",
             [edit(DROPOUT, "        return x\n", "        return x * (1.0 / (1 - self.p))\n")],
             {"Dropout 1", "Dropout 3"}, words="eval mode"),
+    Mistake("Adam never stores m and v back", "Adam 1",
+            [edit(ADAM, "            m, v = self.first_moments[i], self.second_moments[i]\n"
+                  "            m *= beta1\n            m += (1 - beta1) * grad\n"
+                  "            v *= beta2\n            v += (1 - beta2) * (grad * grad)",
+                  "            m = beta1 * self.first_moments[i] + (1 - beta1) * grad\n"
+                  "            v = beta2 * self.second_moments[i] + (1 - beta2) * (grad * grad)")],
+            ALL_ADAM, words="the moments start from zero at every step"),
+    Mistake("Dropout overwrites its input", "Dropout 1",
+            [edit(FUNCTIONAL, "        return tensor.Tensor(x.data * ctx.mask)",
+                  "        return tensor.Tensor(np.multiply(x.data, ctx.mask, out=x.data))")],
+            {"Dropout 1", "Dropout 2"}, words="changed its input 0's .data in place"),
+    Mistake("Dropout.backward multiplies by the dropped activations", "Dropout 2",
+            [edit(FUNCTIONAL, "        ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)\n",
+                  "        ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)\n"
+                  "        ctx.dropped = x.data * ctx.mask\n"),
+             edit(FUNCTIONAL, "        return _grads(g if ctx.mask is None else g * ctx.mask, "
+                  "None, None)", "        return _grads(g if ctx.mask is None else g * "
+                  "ctx.dropped, None, None)")],
+            {"Dropout 2", "Dropout 3"}, words="multiplied by the dropped activations"),
     Mistake("BatchNorm uses batch statistics in eval mode (HW1 2.4)", "BatchNorm 3",
             [edit(FUNCTIONAL, "        if training:\n            n = x.shape[0]",
                   "        if True:\n            n = x.shape[0]")],
-            {"BatchNorm 3", "BatchNorm 4"},
+            {"BatchNorm 3", "BatchNorm 4", "Dropout 3"},
             words="fails inside your BatchNorm1d: see 2.4 of ./grade.sh 1"),
 ]
 
 
+# Correct work the course's tests pass, and so must this grader: running statistics kept
+# with shape (1, F) (PyTorch keeps (F,); the values are the same).
+RUNNING_2D = [edit(BATCHNORM, "self.running_mean = Tensor(np.zeros(num_features))",
+                   "self.running_mean = Tensor(np.zeros((1, num_features)))"),
+              edit(BATCHNORM, "self.running_var = Tensor(np.ones(num_features))",
+                   "self.running_var = Tensor(np.ones((1, num_features)))"),
+              edit(FUNCTIONAL, "running_mean.data = (1 - momentum) * running_mean.data + "
+                   "momentum * mean", "running_mean.data = (1 - momentum) * running_mean.data + "
+                   "momentum * mean.reshape(1, -1)"),
+              edit(FUNCTIONAL, "running_var.data = (1 - momentum) * running_var.data + momentum "
+                   "* var * (n / (n - 1))", "running_var.data = (1 - momentum) * running_var.data"
+                   " + momentum * var.reshape(1, -1) * (n / (n - 1))")]
+
+
 @pytest.fixture(scope="module")
 def graded():
-    return grade_copies([(m.name, m.edits, "1b") for m in MISTAKES])
+    jobs = [(m.name, m.edits, "1b") for m in MISTAKES]
+    return grade_copies(jobs + [("running statistics of shape (1, F)", RUNNING_2D, "1b")])
+
+
+def test_running_statistics_of_shape_1_by_f_score_full_marks(graded):
+    result = graded["running statistics of shape (1, F)"]
+    assert result.failing == frozenset(), result.report
+    assert "Total score: 25/25" in result.report
 
 
 def test_the_library_scores_25():
@@ -109,7 +152,11 @@ def test_the_point_table_is_the_courses():
         parts[problem.part] = parts.get(problem.part, 0) + problem.points
     assert parts == {"Adam": 5, "Dropout": 10, "BatchNorm": 10}
     assert [p.points for p in SPEC.graded_problems] == [1, 4, 3, 3, 4, 1, 1, 2, 6]
-    assert {"Linear Adam", "Big Linear BN ReLU Dropout XELoss Adam"} <= set(FULL)
+    assert list(FULL) == [       # the course's Autolab names, exactly
+        "Linear Adam", "Big Linear ReLU XELoss Adam", "Linear ReLU Dropout",
+        "Linear ReLU Dropout Backward", "Big Linear BN ReLU Dropout XELoss Adam",
+        "Linear Batchnorm ReLU Forward (Train)", "Linear Batchnorm ReLU Backward (Train)",
+        "Linear Batchnorm ReLU Train/Eval", "Big Linear Batchnorm ReLU Train/Eval"]
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
@@ -128,7 +175,7 @@ def test_grade_sh_1b_and_b_grade_the_bonus(tmp_path):
                                 env=environment)
         assert result.returncode == 0, result.stdout + result.stderr
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {"scores": {
-            "Linear ReLU Dropout Forward": 3, "Linear ReLU Dropout Backward": 3,
+            "Linear ReLU Dropout": 3, "Linear ReLU Dropout Backward": 3,
             "Big Linear BN ReLU Dropout XELoss Adam": 4}}
 
 

@@ -54,6 +54,106 @@ def edit(path, old, new, count=1):
     return Edit(path, old, new, count)
 
 
+RELU_OUTPUT = "        return tensor.Tensor(np.maximum(a.data, 0.0))       # (NaN stays NaN: divergence shows)"
+XE_SHIFT = "        shifted = x - x.max(axis=1, keepdims=True)          # LogSumExp trick: exp <= 1"
+XE_LOSS = "        loss = (np.log(sums[:, 0]) - shifted[rows, labels]).sum() / x.shape[0]"
+APPLY_SETS_FLAGS = '''        if True in needs:
+            backward_function.ctx.needs_input_grad = needs
+            backward_function.next_functions = parents
+            backward_function.shape = output_tensor.shape
+            output_tensor.requires_grad = True
+            output_tensor.is_leaf = False
+            output_tensor.grad_fn = backward_function
+        elif output_tensor.requires_grad:     # flagged by its forward, but no graph is built
+            output_tensor.requires_grad = False       # (no_grad(), or constant inputs)
+            output_tensor.is_leaf = True
+        return output_tensor'''
+# The handout's starting code for apply, completed the way it invites: link each input's
+# node; store the node on the output only if the output requires grad, which the op's
+# forward decided (as the given Add does).  Nothing else is set on the output.
+HANDOUT_STYLE_APPLY = '''        backward_function.ctx.needs_input_grad = needs
+        backward_function.next_functions = parents
+        backward_function.shape = output_tensor.shape
+        if output_tensor.requires_grad:
+            output_tensor.grad_fn = backward_function
+        return output_tensor'''
+def ops_flag_outputs(but=()):
+    """Edits that make every op (except those named in ``but``) set its output's flags in
+    forward, the way the handout's given Add does: a wrapper around each Function's
+    forward, appended to functional.py."""
+    return [edit(FUNCTIONAL, "def check_probability(op, p):", '''def _flag_every_output():
+    for cls in list(Function.__subclasses__()):
+        if cls.__name__ in {but!r}:
+            continue
+        forward = cls.forward
+
+        def flagging(ctx, *args, _forward=forward):
+            out = _forward(ctx, *args)
+            needs = any(isinstance(a, tensor.Tensor) and a.requires_grad for a in args)
+            out.requires_grad, out.is_leaf = needs, not needs
+            return out
+        cls.forward = staticmethod(flagging)
+
+
+def check_probability(op, p):'''.format(but=tuple(but))),
+            edit(FUNCTIONAL, "def _class_indices(predicted, target):",
+                 "_flag_every_output()\n\n\ndef _class_indices(predicted, target):")]
+
+# Correct code written in other ways a student might write it.
+BATCHNORM_FROM_OPS = '''        if self.is_train:
+            n = float(x.shape[0])
+            mean = x.sum(axis=0) / Tensor(n)
+            centered = x - mean
+            var = {variance}
+            m = self.momentum
+            self.running_mean.data = (1 - m) * self.running_mean.data + m * mean.data
+            self.running_var.data = (1 - m) * self.running_var.data + m * var.data * n / (n - 1)
+        else:
+            centered = x - Tensor(self.running_mean.data.copy())
+            var = Tensor(self.running_var.data.copy())
+        return self.gamma * (centered / (var + Tensor(self.eps)) ** 0.5) + self.beta'''
+BATCHNORM_CALL = '''        return F.BatchNorm.apply(x, self.gamma, self.beta, self.running_mean, self.running_var,
+                                 self.is_train, self.momentum, self.eps)'''
+CROSS_ENTROPY_FROM_OPS = '''    _require_tensors("cross_entropy", predicted)
+    labels = _class_indices(predicted, target)
+    n, classes = predicted.shape
+    shifted = predicted - tensor.Tensor(predicted.data.max(axis=1, keepdims=True))
+    log_probs = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
+    onehot = np.zeros((n, classes))
+    onehot[np.arange(n), labels] = 1.0
+    return (log_probs * tensor.Tensor(onehot)).sum() * tensor.Tensor(-1.0 / n)'''
+CROSS_ENTROPY_CALL = '''    _require_tensors("cross_entropy", predicted)
+    labels = _class_indices(predicted, target)
+    return CrossEntropy.apply(predicted, labels)'''
+HANDOUT_ENGINE = '''def backward(grad_fn, grad_of_outputs, retain_graph=False):
+    """The handout's recursive DFS: one call per path."""
+    if grad_fn is None:
+        return
+    grads = grad_fn.apply(grad_of_outputs)
+    if isinstance(grad_fn, AccumulateGrad):
+        return
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    for parent, grad in zip(grad_fn.next_functions, grads):
+        if parent is not None and grad is not None:
+            backward(parent, grad)
+
+
+def _unused_backward(grad_fn, grad_of_outputs, retain_graph=False):'''
+HANDOUT_APPLY = '''        backward_function = BackwardFunction(cls)
+        output_tensor = cls.forward(backward_function.ctx, *args)
+        for arg in args:
+            if isinstance(arg, tensor.Tensor) and arg.requires_grad:
+                if arg.is_leaf and arg.grad_fn is None:
+                    arg.grad_fn = AccumulateGrad(arg)
+                backward_function.next_functions.append(arg.grad_fn)
+                output_tensor.requires_grad, output_tensor.is_leaf = True, False
+            else:
+                backward_function.next_functions.append(None)
+        if output_tensor.requires_grad:
+            output_tensor.grad_fn = backward_function
+        return output_tensor
+'''
 # --------------------------------------------------------------------------- #
 # The catalogue
 # --------------------------------------------------------------------------- #
@@ -240,7 +340,8 @@ MISTAKES = [
                   "param.grad.data\n                return")],
             {"2.3"}, words="step() did not change the parameter"),
     Mistake("SGD replaces the parameters with new Tensors", "2.3",
-            [edit(SGD, SGD_STEP, "            index = self.params.index(param)\n"
+            [edit(SGD, SGD_STEP, "            index = [id(p) for p in self.params]"
+                  ".index(id(param))\n"
                   "            self.params[index] = param - param.grad * self.lr")],
             {"2.3", "2.6"}, words="step() did not change the parameter"),
     Mistake("SGD records its update in the graph", "2.3",
@@ -311,6 +412,56 @@ MISTAKES = [
             [edit(FUNCTIONAL, "grad *= float(grad_output.data) / grad.shape[0]",
                   "grad *= -float(grad_output.data) / grad.shape[0]")],
             {"2.5"}, words="the sign is flipped"),
+    # What the course's tests miss and this grader keeps catching (issue: real solutions)
+    Mistake("running statistics built from the batch inside the graph", "2.4",
+            [edit(BATCHNORM, BATCHNORM_CALL, BATCHNORM_FROM_OPS.format(
+                variance="(centered * centered).sum(axis=0) / Tensor(n)").replace(
+                "            self.running_mean.data = (1 - m) * self.running_mean.data + m * "
+                "mean.data\n",
+                "            self.running_mean = Tensor(1 - m) * self.running_mean + Tensor(m) "
+                "* mean\n"))],
+            {"2.4"}, words="running statistics were built from the batch inside the graph"),
+    Mistake("ReLU copies is_leaf from its input (with an apply that sets nothing)", "2.2",
+            [edit(ENGINE, APPLY_SETS_FLAGS, HANDOUT_STYLE_APPLY),
+             edit(FUNCTIONAL, RELU_OUTPUT, "        return tensor.Tensor(np.maximum(a.data, 0.0), "
+                  "requires_grad=a.requires_grad, is_leaf=a.is_leaf)")]
+            + ops_flag_outputs(but=["ReLU"]),
+            {"2.2"}, words="never copy is_leaf from the input"),
+    Mistake("ReLU overwrites its input in forward", "2.2",
+            [edit(FUNCTIONAL, RELU_OUTPUT,
+                  "        return tensor.Tensor(np.maximum(a.data, 0.0, out=a.data))")],
+            {"2.2"}, words="changed its input 0's .data in place"),
+    Mistake("ReLU.backward overwrites grad_output", "2.2",
+            [edit(FUNCTIONAL, "        return _grads(grad_output.data * ctx.mask)",
+                  "        g = grad_output.data\n        g *= ctx.mask\n        return _grads(g)")],
+            {"2.2"}, words="ReLU.backward changed its grad_output in place"),
+    Mistake("BatchNorm without eps", "2.4",
+            [edit(FUNCTIONAL, "inv_std = 1.0 / np.sqrt(var + eps)", "inv_std = 1.0 / np.sqrt(var)")],
+            {"2.4"}, words="eps is missing: normalize by sqrt(var + eps)"),
+    Mistake("running statistics overwritten by the batch's, with no momentum", "2.4",
+            [edit(FUNCTIONAL, "running_mean.data = (1 - momentum) * running_mean.data + "
+                  "momentum * mean", "running_mean.data = mean"),
+             edit(FUNCTIONAL, "running_var.data = (1 - momentum) * running_var.data + "
+                  "momentum * var * (n / (n - 1))", "running_var.data = var * (n / (n - 1))")],
+            {"2.4"}, words="running_mean: values differ"),
+    Mistake("cross-entropy: no max subtracted", "2.5",
+            [edit(FUNCTIONAL, XE_SHIFT, "        shifted = x")],
+            {"2.5"}, words="exp overflows unless each row's max is subtracted"),
+    Mistake("cross-entropy: one max for the whole batch", "2.5",
+            [edit(FUNCTIONAL, XE_SHIFT, "        shifted = x - x.max()")],
+            {"2.5"}, words="exp overflows unless each row's max is subtracted"),
+    Mistake("cross-entropy: the log-sum-exp exponentiated back into probabilities", "2.5",
+            [edit(FUNCTIONAL, XE_LOSS, "        loss = -np.log(exps[rows, labels] / sums[:, 0])"
+                  ".sum() / x.shape[0]")],
+            {"2.5"}, words="exp overflows unless each row's max is subtracted"),
+    Mistake("cross-entropy: log(exp(x)) for the label's logit", "2.5",
+            [edit(FUNCTIONAL, XE_LOSS, "        top = x.max(axis=1)\n        loss = (np.log(sums[:, 0]) "
+                  "+ top - np.log(np.exp(x[rows, labels]))).sum() / x.shape[0]")],
+            {"2.5"}, words="exp overflows unless each row's max is subtracted"),
+    Mistake("cross-entropy: log(p + 1e-10) clips the loss", "2.5",
+            [edit(FUNCTIONAL, XE_LOSS, "        loss = -np.log(exps[rows, labels] / sums[:, 0] "
+                  "+ 1e-10).sum() / x.shape[0]")],
+            {"2.5"}, words="CrossEntropyLoss()(logits, labels) on 4 rows"),
     # 2.6 Momentum
     Mistake("momentum: W moves by the old delta first", "2.6",
             [edit(SGD, MOMENTUM_STEP, "        param.data += delta\n        delta *= self.momentum\n"
@@ -330,60 +481,6 @@ MISTAKES = [
 ]
 
 # Correct code written in other ways a student might write it.
-BATCHNORM_FROM_OPS = '''        if self.is_train:
-            n = float(x.shape[0])
-            mean = x.sum(axis=0) / Tensor(n)
-            centered = x - mean
-            var = {variance}
-            m = self.momentum
-            self.running_mean.data = (1 - m) * self.running_mean.data + m * mean.data
-            self.running_var.data = (1 - m) * self.running_var.data + m * var.data * n / (n - 1)
-        else:
-            centered = x - Tensor(self.running_mean.data.copy())
-            var = Tensor(self.running_var.data.copy())
-        return self.gamma * (centered / (var + Tensor(self.eps)) ** 0.5) + self.beta'''
-BATCHNORM_CALL = '''        return F.BatchNorm.apply(x, self.gamma, self.beta, self.running_mean, self.running_var,
-                                 self.is_train, self.momentum, self.eps)'''
-CROSS_ENTROPY_FROM_OPS = '''    _require_tensors("cross_entropy", predicted)
-    labels = _class_indices(predicted, target)
-    n, classes = predicted.shape
-    shifted = predicted - tensor.Tensor(predicted.data.max(axis=1, keepdims=True))
-    log_probs = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
-    onehot = np.zeros((n, classes))
-    onehot[np.arange(n), labels] = 1.0
-    return (log_probs * tensor.Tensor(onehot)).sum() * tensor.Tensor(-1.0 / n)'''
-CROSS_ENTROPY_CALL = '''    _require_tensors("cross_entropy", predicted)
-    labels = _class_indices(predicted, target)
-    return CrossEntropy.apply(predicted, labels)'''
-HANDOUT_ENGINE = '''def backward(grad_fn, grad_of_outputs, retain_graph=False):
-    """The handout's recursive DFS: one call per path."""
-    if grad_fn is None:
-        return
-    grads = grad_fn.apply(grad_of_outputs)
-    if isinstance(grad_fn, AccumulateGrad):
-        return
-    if not isinstance(grads, (tuple, list)):
-        grads = (grads,)
-    for parent, grad in zip(grad_fn.next_functions, grads):
-        if parent is not None and grad is not None:
-            backward(parent, grad)
-
-
-def _unused_backward(grad_fn, grad_of_outputs, retain_graph=False):'''
-HANDOUT_APPLY = '''        backward_function = BackwardFunction(cls)
-        output_tensor = cls.forward(backward_function.ctx, *args)
-        for arg in args:
-            if isinstance(arg, tensor.Tensor) and arg.requires_grad:
-                if arg.is_leaf and arg.grad_fn is None:
-                    arg.grad_fn = AccumulateGrad(arg)
-                backward_function.next_functions.append(arg.grad_fn)
-                output_tensor.requires_grad, output_tensor.is_leaf = True, False
-            else:
-                backward_function.next_functions.append(None)
-        if output_tensor.requires_grad:
-            output_tensor.grad_fn = backward_function
-        return output_tensor
-'''
 ALTERNATIVES = {
     "Linear as x @ W.T() + b": [
         edit("mytorch/nn/linear.py", "return F.Linear.apply(x, self.weight, self.bias)",
@@ -410,9 +507,62 @@ ALTERNATIVES = {
              "        backward_function = BackwardFunction(cls)\n"
              "        output_tensor = cls.forward(backward_function.ctx, *args)\n")],
 }
+# Controls: correct work written the way the course's starter invites, which must score
+# 100 on this grader as it does on the course's tests.
+PARENT_TENSOR_ENGINE = '''def backward(grad_fn, grad_of_outputs, retain_graph=False):
+    """A student's engine: each node keeps its parent tensors, and the DFS recurses into
+    each parent's node (the handout's recursion)."""
+    if grad_fn is None:
+        return
+    if isinstance(grad_fn, AccumulateGrad):
+        grad_fn.apply(grad_of_outputs)
+        return
+    grads = grad_fn.apply(grad_of_outputs)
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    for index, parent in enumerate(grad_fn.parents):
+        if parent is None or not parent.requires_grad or grads[index] is None:
+            continue
+        backward(parent.grad_fn, grads[index])
+
+
+def _unused_backward(grad_fn, grad_of_outputs, retain_graph=False):'''
+# The student's own ops with non-Tensor arguments, special-cased by name: everything
+# else is assumed to take Tensors (an ndarray argument raises AttributeError here).
+PARENT_TENSORS = '''        own_ops_with_constants = ("Reshape", "Pow", "Sum", "BatchNorm", "CrossEntropy",
+                                  "Dropout")
+        backward_function.parents = [
+            None if cls.__name__ in own_ops_with_constants and not isinstance(a, Tensor) else a
+            for a in args]
+        if True in needs:'''
+CONTROLS = {
+    "an apply that sets nothing on its output, every op flagging its output in forward": [
+        edit(ENGINE, APPLY_SETS_FLAGS, HANDOUT_STYLE_APPLY)] + ops_flag_outputs(),
+    "an engine that keeps parent tensors in its nodes": [
+        edit(ENGINE, "def backward(grad_fn, grad_of_outputs, retain_graph=False):",
+             PARENT_TENSOR_ENGINE),
+        edit(ENGINE, "        if True in needs:", PARENT_TENSORS),
+        edit(TENSOR, "autograd_engine.backward(autograd_engine._node_of(self), seed,",
+             "autograd_engine.backward(autograd_engine._node_of(self), Tensor(seed),")],
+    "cross-entropy as a Function subclass that CrossEntropyLoss calls": [
+        edit("mytorch/nn/loss.py", "return F.cross_entropy(predicted, target)",
+             "return F.CrossEntropy.apply(predicted, target)"),
+        edit(FUNCTIONAL, "    def forward(ctx, logits, labels):\n        x = logits.data",
+             "    def forward(ctx, logits, labels):\n        labels = _class_indices(logits, "
+             "labels)\n        x = logits.data"),
+        edit(FUNCTIONAL, "def cross_entropy(predicted, target):",
+             "def _unused_cross_entropy(predicted, target):"),
+        edit(FUNCTIONAL, '"CrossEntropy", "cross_entropy",', '"CrossEntropy",')],
+    "Tensor.T made a property": [
+        edit(TENSOR, "    def T(self):", "    @property\n    def T(self):")],
+}
+ALTERNATIVES.update({"control: " + name: edits for name, edits in CONTROLS.items()})
 ALTERNATIVES["all of them together"] = [e for name in ALTERNATIVES
                                         if name != "BatchNorm from Tensor ops"
+                                        and not name.startswith("control: ")
                                         for e in ALTERNATIVES[name]]
+
+MISTAKES_BY_NAME = {m.name: m for m in MISTAKES}
 
 # A student's BatchNorm built on their own (broken) Mul: the report names the cause.
 INSIDE = Mistake("BatchNorm from Tensor ops on a Mul with swapped gradients", "1.1.2",
@@ -424,10 +574,34 @@ INSIDE = Mistake("BatchNorm from Tensor ops on a Mul with swapped gradients", "1
                  {"1.1.2", "2.4"}, words="2.4 fails inside your Mul: see 1.1.2")
 
 
+# A note names another problem's function only with evidence.  Each case pairs a mistake
+# of its own with a broken engine (1.2): the note must not blame the engine's code.
+ENGINE_BUG = MISTAKES_BY_NAME["backward: a node keeps only the last path's gradient"].edits
+NO_BLAME = {
+    "a stubbed BatchNorm beside a broken engine": (
+        [edit(BATCHNORM, BATCHNORM_CALL, '        raise NotImplementedError("Problem 2.4: '
+              'implement BatchNorm1d.forward (handout section 2.4)")')] + list(ENGINE_BUG),
+        "2.4", "not implemented yet: BatchNorm1d.forward"),
+    "a BatchNorm that calls an op that does not exist, beside a broken engine": (
+        [edit(BATCHNORM, BATCHNORM_CALL, "        return (x - x.mean(axis=0)) / x.std(axis=0)")]
+        + list(ENGINE_BUG), "2.4", "AttributeError"),
+    "a ReLU bug beside a broken engine": (
+        [edit(FUNCTIONAL, "        return _grads(grad_output.data * ctx.mask)",
+              "        return _grads(grad_output.data * 1.0)")] + list(ENGINE_BUG),
+        "2.2", "every gradient passed through"),
+}
+TODO_STUBS = [edit(FUNCTIONAL, SUB_BACKWARD, '        raise Exception("TODO!")'),
+              edit(SGD, "        for param, delta in zip(self.params, self.momentums):",
+                   '        raise Exception("TODO!")\n        for param, delta in zip(self.params, '
+                   "self.momentums):")]
+
+
 @pytest.fixture(scope="module")
 def graded():
     """Every mistake and alternative, graded once (two at a time)."""
     jobs = [(m.name, m.edits, "1") for m in MISTAKES + [INSIDE]]
+    jobs += [("no blame: " + name, edits, "1") for name, (edits, _, _) in NO_BLAME.items()]
+    jobs += [("TODO stubs", TODO_STUBS, "1")]
     jobs += [("alternative: " + name, edits, "1") for name, edits in ALTERNATIVES.items()]
     return grade_copies(jobs)
 
@@ -476,3 +650,23 @@ def test_other_correct_implementations_score_100(name, graded):
     result = graded["alternative: " + name]
     assert result.failing == frozenset(), result.report
     assert "Total score: 100/100" in result.report
+
+
+@pytest.mark.parametrize("name", sorted(NO_BLAME))
+def test_a_note_blames_another_problems_code_only_with_evidence(name, graded):
+    result = graded["no blame: " + name]
+    _, problem, words = NO_BLAME[name]
+    assert {problem, "1.2"} <= result.failing, result.report
+    block = result.report.split("\nFAIL {} ".format(problem))[1].split("\nFAIL ")[0]
+    assert words in block, result.report
+    assert "{} fails inside".format(problem) not in block, block
+    assert "{} uses Autograd (1.2), which fails: fix 1.2 first".format(problem) in block
+    assert "1.2 fails inside" not in result.report         # and no blame loop either
+
+
+def test_the_course_starters_todo_stubs_read_as_not_implemented(graded):
+    result = graded["TODO stubs"]
+    assert result.failing == {"1.1.1", "2.3", "2.6"}, result.report
+    assert "not implemented yet: Sub.backward (Problem 1.1.1)" in result.report
+    assert "not implemented yet: SGD.step (Problem 2.3)" in result.report
+    assert "Exception: TODO!" not in result.report

@@ -76,6 +76,34 @@ def test_sgd_of_a_model_without_registered_layers_fails_loudly():
         SGD(Sequential(ReLU()).parameters())
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_refuses_a_parameter_given_twice(rng, momentum):
+    """torch 2.13 warns and then updates it twice per step; its warning says this will
+    become an error, so it is one here."""
+    w, b = parameter(rng, 3), parameter(rng, 2)
+    with pytest.raises(ValueError) as info:
+        SGD([w, b, w], lr=0.1, momentum=momentum)
+    message = str(info.value)
+    assert "SGD: parameter 2 is the same Tensor as parameter 0" in message
+    assert "twice" in message
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_gradient_of_the_wrong_shape_names_the_parameter_and_both_shapes(rng, momentum):
+    w, b = parameter(rng, 2, 3), parameter(rng, 3)
+    opt = SGD([w, b], lr=0.1, momentum=momentum)
+    w.grad, b.grad = Tensor(np.ones((2, 3))), Tensor(np.ones(1))   # (1,) would broadcast
+    before = [w.data.copy(), b.data.copy()]
+    with pytest.raises(ValueError) as info:
+        opt.step()
+    assert str(info.value).startswith("SGD.step: parameter 1 has shape (3,), but its .grad has "
+                                      "shape (1,)")
+    np.testing.assert_array_equal(b.data, before[1])
+    b.grad = Tensor(np.ones(3))
+    opt.step()                                          # the right shape: steps again
+    assert not np.array_equal(b.data, before[1])
+
+
 # --------------------------------------------------------------------------- #
 # SGD attributes
 # --------------------------------------------------------------------------- #
@@ -283,3 +311,13 @@ def test_sgd_rejects_momentum_outside_zero_to_one(rng, momentum):
 def test_sgd_accepts_momentum_at_the_edges_of_its_range(rng):
     SGD([parameter(rng, 2)], momentum=0.0)
     SGD([parameter(rng, 2)], momentum=0.999)
+
+
+def test_a_parameter_whose_shape_changed_since_the_optimizer_was_made_says_so(rng):
+    w = parameter(rng, 3)
+    opt = SGD([w], lr=0.1, momentum=0.9)
+    w.data = np.ones(4)                                 # the momentum buffer is (3,)
+    w.grad = Tensor(np.ones(4))
+    with pytest.raises(ValueError, match=r"parameter 0 has shape \(4,\), but it had shape "
+                                         r"\(3,\) when the optimizer was made"):
+        opt.step()

@@ -2,9 +2,12 @@
 
 Expected values come from NumPy formulas or hand-derived derivatives.
 """
+import contextlib
+
 import numpy as np
 import pytest
 
+import mytorch
 from mytorch import Tensor
 
 
@@ -157,6 +160,212 @@ def test_fill_sets_every_element_in_place_and_returns_self():
     assert t.fill_(7.5) is t
     np.testing.assert_array_equal(t.data, np.full((2, 3), 7.5))
     assert t.data is array
+
+
+# --------------------------------------------------------------------------- #
+# PyTorch habits: truth values, comparisons, len, np.array, updating by hand
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("values, size", [([1.0, 2.0], "2 values"), ([], "no values"),
+                                          (np.ones((2, 2)), "4 values")])
+def test_truth_value_of_a_tensor_without_exactly_one_value_is_ambiguous(values, size):
+    t = Tensor(values)
+    with pytest.raises(RuntimeError) as info:
+        bool(t)
+    message = str(info.value)
+    assert "ambiguous" in message and size in message
+    assert ".any()" in message and ".all()" in message and "t is u" in message
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        if t:
+            pass
+
+
+@pytest.mark.parametrize("values, truth", [([0.0], False), ([2.0], True), (0.0, False),
+                                           (-1, True), ([[0]], False), ([True], True)])
+def test_truth_value_of_a_one_element_tensor_is_its_value(values, truth):
+    assert bool(Tensor(values)) is truth
+    assert (not Tensor(values)) is (not truth)
+
+
+COMPARISONS = {
+    "==": (lambda a, b: a == b, np.equal),
+    "!=": (lambda a, b: a != b, np.not_equal),
+    "<": (lambda a, b: a < b, np.less),
+    "<=": (lambda a, b: a <= b, np.less_equal),
+    ">": (lambda a, b: a > b, np.greater),
+    ">=": (lambda a, b: a >= b, np.greater_equal),
+}
+
+
+@pytest.mark.parametrize("op", COMPARISONS)
+@pytest.mark.parametrize("other", [np.array([1.0, 5.0, 2.0]), 2.0, 2, np.float64(2.0),
+                                   [1.0, 5.0, 2.0], "tensor"],
+                         ids=["ndarray", "float", "int", "np-scalar", "list", "Tensor"])
+def test_comparisons_are_elementwise_boolean_tensors_outside_the_graph(op, other):
+    apply, reference = COMPARISONS[op]
+    x_value = np.array([1.0, 2.0, 4.0])
+    x = Tensor(x_value, requires_grad=True)
+    if isinstance(other, str):
+        other = Tensor(np.array([1.0, 5.0, 2.0]), requires_grad=True)
+    plain = other.data if isinstance(other, Tensor) else other
+    for left_is_tensor in (True, False):
+        out = apply(x, other) if left_is_tensor else apply(other, x)
+        expected = reference(x_value, plain) if left_is_tensor else reference(plain, x_value)
+        assert isinstance(out, Tensor), "{} returned {}".format(op, type(out).__name__)
+        assert out.data.dtype == np.bool_
+        np.testing.assert_array_equal(out.data, expected)
+        assert out.requires_grad is False and out.grad_fn is None and out.is_leaf
+
+
+def test_accuracy_the_usual_way():
+    prediction, labels = Tensor([1, 2, 3, 0]), Tensor([1, 0, 3, 0])
+    assert (prediction == labels).mean().item() == 0.75
+    assert (prediction == labels).sum().item() == 3
+    assert (Tensor(2.0) == 2.0).data.shape == () and bool(Tensor(2.0) == 2.0)
+
+
+def test_comparing_shapes_that_do_not_broadcast_names_them():
+    with pytest.raises(ValueError, match=r"==: shapes \(2,\) and \(3,\) cannot be broadcast"):
+        Tensor([1.0, 2.0]) == Tensor([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"<: shapes \(2,\) and \(3,\)"):
+        np.ones(3) > Tensor([1.0, 2.0])
+
+
+def test_comparing_with_something_that_is_not_numbers_compares_identity():
+    t = Tensor([1.0, 2.0])
+    assert (t == None) is False and (t != None) is True          # noqa: E711
+    assert (t == "abc") is False and (t == object()) is False
+    with pytest.raises(TypeError):
+        t < None
+
+
+def test_tensors_stay_hashable_by_identity_for_dicts_and_sets():
+    a, b = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])            # equal values, two tensors
+    names = {a: "a", b: "b"}
+    assert names[a] == "a" and names[b] == "b" and len({a, b, a}) == 2
+    assert a in {a} and b not in {a}
+    assert hash(a) == hash(a) and hash(a) != hash(b)
+
+
+def test_len_of_a_0d_tensor_says_it_is_0d():
+    assert len(Tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])) == 3
+    with pytest.raises(TypeError, match="len.. of a 0-d Tensor"):
+        len(Tensor(3.0))
+
+
+def test_np_array_of_a_tensor_is_its_data():
+    t = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    array = np.array(t)
+    assert type(array) is np.ndarray and array.dtype == np.float64
+    np.testing.assert_array_equal(array, t.data)
+    array[0, 0] = 100.0
+    assert t.data[0, 0] == 1.0, "np.array copies"
+    assert np.asarray(t) is t.data, "np.asarray does not"
+    assert np.array(t, dtype=np.float32).dtype == np.float32
+    stacked = np.array([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])])
+    assert stacked.dtype == np.float64 and stacked.shape == (2, 2)
+
+
+def test_a_tensor_on_the_right_of_an_arrays_in_place_operator_says_use_its_data():
+    p = Tensor(np.ones(3), requires_grad=True)
+    p.grad = Tensor(np.full(3, 2.0))
+    before = p.data.copy()
+    with pytest.raises(TypeError) as info:
+        p.data -= 0.1 * p.grad
+    assert "p.grad.data" in str(info.value)
+    np.testing.assert_array_equal(p.data, before)
+    p.data -= 0.1 * p.grad.data                               # the advice
+    np.testing.assert_allclose(p.data, [0.8, 0.8, 0.8])
+
+
+def test_numpy_functions_that_do_not_take_a_tensor_say_what_to_do():
+    with pytest.raises(TypeError, match=r"np\.exp does not take a Tensor.*t\.data"):
+        np.exp(Tensor([1.0]))
+
+
+IN_PLACE = {
+    "+=": (lambda t, u: t.__iadd__(u), np.add),
+    "-=": (lambda t, u: t.__isub__(u), np.subtract),
+    "*=": (lambda t, u: t.__imul__(u), np.multiply),
+    "/=": (lambda t, u: t.__itruediv__(u), np.true_divide),
+}
+
+
+def test_updating_parameters_by_hand_under_no_grad_edits_them_in_place():
+    params = [Tensor(np.ones((2, 3)), requires_grad=True, is_parameter=True),
+              Tensor(np.ones(3), requires_grad=True, is_parameter=True)]
+    for p in params:
+        p.grad = Tensor(np.full(p.shape, 2.0))
+    arrays, versions = [p.data for p in params], [p._version[0] for p in params]
+    with mytorch.no_grad():
+        for p in params:
+            p -= 0.1 * p.grad
+    for p, array, version in zip(params, arrays, versions):
+        np.testing.assert_allclose(p.data, np.full(p.shape, 0.8))
+        assert p.data is array and p._version[0] == version + 1
+        assert p.is_leaf and p.requires_grad and p.grad_fn is None and p.is_parameter
+
+
+@pytest.mark.parametrize("op", IN_PLACE)
+def test_in_place_operators_edit_the_same_tensor_and_its_views(op):
+    apply, reference = IN_PLACE[op]
+    for grad_mode in (mytorch.no_grad, contextlib.nullcontext):     # a constant: either way
+        t = Tensor(np.array([[1.0, 2.0], [4.0, 8.0]]))
+        view = t.T()
+        with grad_mode():
+            result = apply(t, Tensor([2.0, 4.0]))             # broadcasts to t's shape
+        assert result is t
+        np.testing.assert_array_equal(t.data, reference([[1.0, 2.0], [4.0, 8.0]], [2.0, 4.0]))
+        np.testing.assert_array_equal(view.data, t.data.T)
+        assert t._version[0] == 1 and view._version[0] == 1
+
+
+def test_in_place_edit_of_a_parameter_with_grad_enabled_is_refused_as_in_pytorch():
+    p = Tensor(np.ones(3), requires_grad=True, is_parameter=True)
+    p.grad = Tensor(np.ones(3))
+    with pytest.raises(RuntimeError) as info:
+        p -= 0.1 * p.grad
+    message = str(info.value)
+    assert "leaf" in message and "no_grad()" in message and "p.grad.data" in message
+    np.testing.assert_array_equal(p.data, np.ones(3))
+
+
+def test_in_place_operator_on_a_tensor_in_the_graph_records_a_new_node():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * 3.0
+    alias = y
+    y += x                                                    # y = y + x, a new node
+    assert y is not alias and y.grad_fn.function_name == "Add"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+
+
+def test_accumulating_a_loss_into_a_constant_keeps_the_graph():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    total = Tensor(0.0)
+    for scale in (1.0, 2.0):
+        total += (w * scale).sum()
+    total.backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_in_place_edit_of_a_tensor_saved_for_backward_is_caught():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = Tensor(np.array([3.0, 4.0]))
+    y = (x * c).sum()                                         # Mul saves c
+    c *= 2
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_in_place_results_that_do_not_fit_say_why():
+    ints = Tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match=r"/=.*float64.*int64"):
+        ints /= 2
+    np.testing.assert_array_equal(ints.data, [1, 2])
+    small = Tensor(np.ones(2))
+    with pytest.raises(ValueError, match=r"\+=.*\(3, 2\).*\(2,\)"):
+        small += np.ones((3, 2))
+    assert small._version[0] == 0
 
 
 # --------------------------------------------------------------------------- #

@@ -1,5 +1,7 @@
 """mytorch.viz: the graph as DOT, as a text tree and as a picture, read-only, any size."""
+import contextlib
 import re
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -9,7 +11,7 @@ import pytest
 
 import mytorch
 from mytorch import Tensor, viz
-from mytorch.autograd_engine import AccumulateGrad
+from mytorch.autograd_engine import AccumulateGrad, BackwardFunction, Function
 from mytorch.nn.activations import ReLU
 from mytorch.nn.batchnorm import BatchNorm1d
 from mytorch.nn.linear import Linear
@@ -429,3 +431,162 @@ def test_draw_leaves_the_matplotlib_backend_alone(tmp_path):
     e, a, c = worked_example()
     viz.draw(e, str(tmp_path / "g.png"))
     assert matplotlib.get_backend() == before
+
+
+# --------------------------------------------------------------------------- #
+# Bad input: a graph with a cycle, a graph too big to draw, params the wrong way round
+# --------------------------------------------------------------------------- #
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Fail the test, rather than hang the suite, if the block runs longer than ``seconds``."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise AssertionError("still running after {} s: the graph tool does not end"
+                             .format(seconds))
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def broken_apply(cls, *args):
+    """An apply that sets the output's grad_fn before it reads its inputs' nodes, and returns
+    its input as the output: the op's node then lists itself in its own next_functions."""
+    node = BackwardFunction(cls)
+    output = args[0]
+    output.requires_grad, output.is_leaf, output.grad_fn = True, False, node
+    for arg in args:
+        if isinstance(arg, Tensor) and arg.requires_grad:
+            if arg.grad_fn is None:
+                arg.grad_fn = AccumulateGrad(arg)
+            node.next_functions.append(arg.grad_fn)
+        else:
+            node.next_functions.append(None)
+    return output
+
+
+@pytest.fixture
+def self_loop(monkeypatch):
+    """``x * w`` built by ``broken_apply``: Mul's node is its own first input."""
+    x, w = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(Function, "apply", classmethod(broken_apply))
+        y = x * w
+    assert y is x and y.grad_fn.next_functions[0] is y.grad_fn
+    return y
+
+
+def two_node_cycle():
+    """Exp -> Log -> back to Exp, below an Add that also uses a leaf."""
+    x = Tensor(np.ones(2), requires_grad=True)
+    h = x.exp()
+    y = h.log() + x
+    log_node = y.grad_fn.next_functions[0]
+    h.grad_fn.next_functions = [log_node]              # Exp's input is now Log's output
+    return y
+
+
+def test_show_marks_a_self_loop_and_ends(self_loop, capsys):
+    with time_limit(5):
+        viz.show(self_loop)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["Mul  #1",
+                         "+-- Mul  (#1, above: a cycle)",
+                         "`-- AccumulateGrad (2,)"]
+    assert "cycle" in lines[3] and "Function.apply" in " ".join(lines[3:])
+
+
+def test_show_marks_a_longer_cycle_and_ends(capsys):
+    with time_limit(5):
+        viz.show(two_node_cycle())
+    out = capsys.readouterr().out
+    assert out.splitlines()[:5] == ["Add (2,)",
+                                    "+-- Log (2,)  #1",
+                                    "|   `-- Exp (2,)",
+                                    "|       `-- Log (2,)  (#1, above: a cycle)",
+                                    "`-- AccumulateGrad (2,)"]
+
+
+def test_to_dot_marks_the_edge_that_closes_a_cycle(self_loop):
+    nodes, _, edges = parse_dot(viz.to_dot(self_loop))
+    assert ("n0", "n0") in [(start, end) for start, end, _ in edges]
+    (closing,) = [rest for start, end, rest in edges if "cycle" in rest]
+    assert 'label="cycle"' in closing and "color" in closing
+    nodes, _, edges = parse_dot(viz.to_dot(two_node_cycle()))
+    assert len([rest for _, _, rest in edges if "cycle" in rest]) == 1
+    assert not [rest for _, _, rest in parse_dot(viz.to_dot(worked_example()[0]))[2]
+                if "cycle" in rest]
+
+
+def test_draw_shows_a_cycle_in_red(self_loop, tmp_path):
+    pytest.importorskip("matplotlib", reason="draw() needs matplotlib; the library does not")
+    for name, y in (("loop.svg", self_loop), ("two.svg", two_node_cycle())):
+        with time_limit(20):
+            viz.draw(y, str(tmp_path / name))
+        svg = (tmp_path / name).read_text()
+        assert ">cycle<" in svg and viz._CYCLE_COLOUR in svg
+    viz.draw(two_node_cycle(), str(tmp_path / "two.png"))
+    assert (tmp_path / "two.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_layout_of_a_cycle_keeps_the_other_edges_downwards():
+    graph = viz._Graph(two_node_cycle())
+    layout = viz._Layout(graph)
+    assert len(layout.cycles) == 1
+    for start, end, chain in layout.routes:
+        ys = [layout.y[v] for v in chain]
+        assert all(a < b for a, b in zip(ys, ys[1:]))
+    assert len(layout.routes) + len(layout.cycles) == sum(len(n.parents) for n in graph.nodes)
+
+
+def long_chain(ops):
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = x
+    for _ in range(ops):
+        y = y * 1.0
+    return y
+
+
+def test_draw_refuses_a_png_too_big_to_read_and_its_advice_works(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="draw() needs matplotlib; the library does not")
+    for ops in (2500, 400):          # what max_nodes' advice led to; a chain just too long
+        y = long_chain(ops)
+        path = tmp_path / "chain{}.png".format(ops)
+        with pytest.raises(ValueError) as info:
+            viz.draw(y, str(path), max_nodes=10000)
+        message = str(info.value)
+        assert "inches" in message and "too small to read" in message
+        assert ".svg" in message and "show()" in message
+        assert not path.exists()
+    # The advice (the 2,500-op chain takes a few seconds more, and works the same):
+    viz.draw(y, str(tmp_path / "chain.svg"))          # an SVG keeps its text as text
+    assert (tmp_path / "chain.svg").read_text().count(">Mul<") == 400
+    viz.show(y)
+    assert len(capsys.readouterr().out.splitlines()) == 2 * 400 + 1
+
+
+def test_the_largest_png_draw_accepts_stays_readable():
+    pytest.importorskip("matplotlib", reason="draw() needs matplotlib; the library does not")
+    for ops in (10, 100, 400):
+        layout = viz._Layout(viz._Graph(long_chain(ops)))
+        dpi = viz._png_dpi(layout)
+        too_big = viz._png_too_big(layout)
+        assert (dpi < viz._MIN_PNG_DPI) == (too_big is not None)
+        if too_big is None:
+            assert dpi * 9 / 72 >= 7, "9-point labels at least 7 pixels tall"
+
+
+def test_params_with_keys_and_values_swapped_say_so():
+    e, a, c = worked_example()
+    with pytest.raises(TypeError) as info:
+        viz.to_dot(e, params={a: "a", c: "c"})
+    message = str(info.value)
+    assert "swapped" in message and '{"a": a}' in message
+    with pytest.raises(TypeError, match=r"params\['b'\] is a float, not a Tensor"):
+        viz.show(e, params={"a": a, "b": 2.0})

@@ -14,7 +14,7 @@ handout brings in broadcasting in 2.1 (the practice checks try it earlier).
 import numpy as np
 
 import mytorch.nn.functional as F
-from autograder.helpers import (EXACT_ATOL, EXACT_RTOL, assert_close, assert_flags,
+from autograder.helpers import (assert_close, assert_flags,
                                 assert_no_grad, check, fixtures_beside)
 from autograder.probes import (Product, WeightedSum, backprop, build_array, call_op, constant,
                                gradient, grader_apply, scale)
@@ -67,14 +67,13 @@ def _check_functions(op, seed):
             inputs = "a {}{}, b {}{}".format(shape, "" if a_grad else " constant",
                                              shape, "" if b_grad else " constant")
             out, grads = call_op(function, a, b, grad=G)
-            assert_close(out, value, "{}.forward({}): output".format(op, inputs),
-                         EXACT_RTOL, EXACT_ATOL)
+            assert_close(out, value, "{}.forward({}): output".format(op, inputs))
             for index, name, needed, expected, wrong in ((0, "a", a_grad, grad_a, wrong_a),
                                                          (1, "b", b_grad, grad_b, wrong_b)):
                 if needed:
                     assert_close(gradient(grads, index, op, 2), expected,
                                  "{}.backward({}; random grad_output): gradient w.r.t. {}"
-                                 .format(op, inputs, name), EXACT_RTOL, EXACT_ATOL,
+                                 .format(op, inputs, name),
                                  alternatives=wrong)
 
 
@@ -96,7 +95,7 @@ def _check_operator(op, seed):
                                     [c.function.__name__ for c in calls] or "no Function"))
         check(calls[0].args[0] is a and calls[0].args[1] is b,
               "{} should call F.{}.apply(a, b) with a first and b second".format(expression, op))
-        assert_close(out, _math(op, A, B, B)[0], expression, EXACT_RTOL, EXACT_ATOL)
+        assert_close(out, _math(op, A, B, B)[0], expression)
 
 
 # --------------------------------------------------------------------------- #
@@ -244,7 +243,7 @@ def test_autograd_constants_and_requires_grad_flags():
     assert_flags(k1, "Tensor(data)", requires_grad=False, is_leaf=True, is_parameter=False)
     p = Product.apply(k1, k2)
     assert_flags(p, "product of two constants", requires_grad=False, is_leaf=True)
-    assert_close(p, K1 * K2, "product of two constants", EXACT_RTOL, EXACT_ATOL)
+    assert_close(p, K1 * K2, "product of two constants")
 
     x = Tensor(X.copy(), requires_grad=True)
     assert_flags(x, "Tensor(data, requires_grad=True)", requires_grad=True, is_leaf=True,

@@ -21,7 +21,7 @@ parameters and running statistics must match.
 import numpy as np
 
 import mytorch.nn.functional as F
-from autograder.helpers import (EXACT_ATOL, EXACT_RTOL, assert_close, assert_flags, builds_on,
+from autograder.helpers import (assert_close, assert_flags, builds_on,
                                 check, fixtures_beside)
 from autograder.probes import (backprop, call_layer, call_op, gradient, scale, take_step,
                                sum_to_shape)
@@ -59,7 +59,7 @@ def test_linear_add_broadcasts():
         a, b = Tensor(A.copy(), requires_grad=True), Tensor(B.copy(), requires_grad=True)
         what = "Add with a {} and b {}".format(a_shape, b_shape)
         out, grads = call_op(F.Add, a, b, grad=G)
-        assert_close(out, A + B, what + ": forward", EXACT_RTOL, EXACT_ATOL)
+        assert_close(out, A + B, what + ": forward")
         for index, name, shape in ((0, "a", a_shape), (1, "b", b_shape)):
             assert_close(gradient(grads, index, "Add", 2), sum_to_shape(G, shape),
                          "{}: backward, gradient w.r.t. {} {}".format(what, name, shape))
@@ -118,6 +118,21 @@ def test_linear_sequential_stack():
 # --------------------------------------------------------------------------- #
 # 2.2 ReLU
 # --------------------------------------------------------------------------- #
+def test_relu_function():
+    """F.ReLU.forward and F.ReLU.backward called directly: values, and nothing changed in
+    place (an in-place ReLU passes a model test and corrupts whatever else reads its input)."""
+    rng = np.random.default_rng(66)
+    for shape in ((4, 5), (7,)):
+        X, G = rng.normal(size=shape), rng.normal(size=shape)
+        X.reshape(-1)[:2] = 0.0
+        out, grads = call_op(F.ReLU, Tensor(X.copy(), requires_grad=True), grad=G)
+        where = "F.ReLU on x {} with some zeros".format(shape)
+        assert_close(out, np.maximum(X, 0), where + ": forward")
+        assert_close(gradient(grads, 0, "ReLU", 1), G * (X > 0), where + ": backward",
+                     alternatives=[("every gradient passed through: zero it where x <= 0", G),
+                                   ("the gradient at x == 0 should be 0", G * (X >= 0))])
+
+
 def test_relu_forward_backward():
     """ReLU(z) = z for z > 0, else 0; ReLU'(z) = 1 for z > 0, else 0 (so 0 at z = 0)."""
     rng = np.random.default_rng(63)
@@ -128,16 +143,18 @@ def test_relu_forward_backward():
         x = Tensor(X.copy(), requires_grad=True)
         y = call_layer(ReLU(), x)
         where = "ReLU()(x), x {} with some zeros".format(shape)
-        assert_close(y, np.maximum(X, 0), where, EXACT_RTOL, EXACT_ATOL)
+        assert_close(y, np.maximum(X, 0), where)
+        check(np.array_equal(x.data, X), where + ": x.data changed in place: leave the input "
+              "as it is and return a new Tensor")
         assert_flags(y, where, requires_grad=True, is_leaf=False,
                      why="an op's output requires grad and is not a leaf when an input "
                          "requires grad (Appendix A); set them on the output, in forward as "
                          "the given Add does, or in Function.apply, and never copy is_leaf "
                          "from the input, which would cut the graph here")
         backprop(y, R)
+        check(np.array_equal(x.data, X), where + ": x.data changed in place by backward")
         assert_close(x.grad, R * (X > 0), "{}: x.grad (the upstream gradient where x > 0, "
                                           "else 0; 0 at x = 0)".format(where),
-                     EXACT_RTOL, EXACT_ATOL,
                      alternatives=[("every gradient passed through: zero it where x <= 0", R),
                                    ("the upstream gradient was ignored", (X > 0) * 1.0),
                                    ("the gradient at x == 0 should be 0", R * (X >= 0))])
@@ -209,6 +226,32 @@ def test_batchnorm_layer_train_eval():
     _run_steps("bn_layer", sequential=False)
 
 
+def test_batchnorm_small_variance():
+    """BatchNorm1d(3) in training mode on inputs whose variance (about 1.6e-5) is close to
+    eps = 1e-5, where eps visibly matters: the output and the gradient of x."""
+    rng = np.random.default_rng(67)
+    X, R = rng.normal(size=(8, 3)) * 0.004 + 1.0, rng.normal(size=(8, 3))
+    x = Tensor(X.copy(), requires_grad=True)
+    y = call_layer(BatchNorm1d(3), x)
+    centered, var = X - X.mean(axis=0), X.var(axis=0)
+    where = "BatchNorm1d(3) in training mode, x of variance ~1.6e-5"
+    assert_close(y, centered / np.sqrt(var + 1e-5), where + ": output (gamma 1, beta 0)",
+                 alternatives=[
+                     ("eps is missing: normalize by sqrt(var + eps), eps = 1e-5",
+                      centered / np.sqrt(var)),
+                     ("eps is added outside the square root: use sqrt(var + eps)",
+                      centered / (np.sqrt(var) + 1e-5)),
+                     ("normalized with the unbiased variance (n - 1 is for running_var only)",
+                      centered / np.sqrt(X.var(axis=0, ddof=1) + 1e-5))])
+    backprop(y, R)
+    inv_std, x_hat = 1 / np.sqrt(var + 1e-5), centered / np.sqrt(var + 1e-5)
+    n = X.shape[0]
+    grad = inv_std / n * (n * R - R.sum(axis=0) - x_hat * (R * x_hat).sum(axis=0))
+    assert_close(x.grad, grad, where + ": gradient of x (through the batch mean and variance)",
+                 batch=n, alternatives=[("the batch mean and variance were treated as "
+                                         "constants in backward", R * inv_std)])
+
+
 @builds_on("2.1")
 def test_batchnorm_in_model_train_eval():
     _run_steps("bn_model")
@@ -223,13 +266,23 @@ def test_batchnorm_in_model_train_eval():
 XE = "CrossEntropyLoss()(logits, labels)"
 
 
-def _check_cross_entropy(case, factor=None):
+def _clipped_loss(logits, labels):
+    """The loss of the typical log(p + 1e-10), which caps each row's loss at about 23."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return -np.log(p[np.arange(len(labels)), labels] + 1e-10).mean()
+
+
+def _check_cross_entropy(case, factor=None, about=""):
     fx = fixture("mlp", case)
     n = fx["logits"].shape[0]
     logits = Tensor(fx["logits"].copy(), requires_grad=True)
     loss = CrossEntropyLoss()(logits, Tensor(fx["labels"].copy()))
-    assert_close(loss, fx["loss"], "{} on {} rows: the loss".format(XE, n), scalar=True,
-                 batch=n)
+    assert_close(loss, fx["loss"], "{} on {} rows{}: the loss".format(XE, n, about), scalar=True,
+                 batch=n, alternatives=[
+                     ("the loss is clipped: log(p + 1e-10) caps each row's loss at about 23; "
+                      "use log-softmax = x - max - log(sum(exp(x - max))) (Appendix B.1)",
+                      _clipped_loss(fx["logits"], fx["labels"]))])
     if factor is None:
         loss.backward()
         assert_close(logits.grad, fx["grad"], "{}: gradient w.r.t. the logits".format(XE),
@@ -266,7 +319,8 @@ def test_cross_entropy_larger_batch():
 
 def test_cross_entropy_large_logits():
     """Logits of +-1000 and 1e4: exp() overflows unless the max is subtracted (Appendix B.1)."""
-    _check_cross_entropy("xe_large")
+    _check_cross_entropy("xe_large", about=" of large logits (exp overflows unless each row's "
+                         "max is subtracted first: the log-sum-exp trick, Appendix B.1)")
 
 
 @builds_on("2.1")

@@ -57,11 +57,13 @@ class Adam(Optimizer):
             if param.grad is None:
                 continue
             grad = param.grad.data
+            m, v = self.first_moments[i], self.second_moments[i]
+            if grad.shape != m.shape:                          # a .grad set by hand, say
+                raise self._wrong_shape(param, m.shape)
             if weight_decay:
                 grad = grad + weight_decay * param.data        # never edit .grad itself
             self.step_counts[i] += 1
             t = self.step_counts[i]
-            m, v = self.first_moments[i], self.second_moments[i]
             m *= beta1
             m += (1 - beta1) * grad
             v *= beta2

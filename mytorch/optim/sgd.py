@@ -30,6 +30,8 @@ class SGD(Optimizer):
         for param, delta in zip(self.params, self.momentums):
             if param.grad is None:
                 continue
+            if param.grad.data.shape != delta.shape:     # a .grad set by hand, say
+                raise self._wrong_shape(param, delta.shape)
             if self.momentum:
                 self.momentum_step(param, delta)
             else:
