@@ -442,6 +442,14 @@ class Tensor:
         """
         return F.Slice.apply(self, key)
 
+    def __iter__(self):
+        """``for row in x``: x[0], x[1], ... along the first axis, each a Slice (as in PyTorch;
+        a 0-d Tensor has no rows to iterate over)."""
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d Tensor: it has no first dimension (t.item() "
+                            "is its value)")
+        return (self[i] for i in range(self._data.shape[0]))
+
     def unsqueeze(self, dim=0):
         """A view with a new axis of size 1 at ``dim`` (``-ndim - 1 <= dim <= ndim``).
 

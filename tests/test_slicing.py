@@ -125,6 +125,11 @@ def test_iteration_stops_at_the_end_and_rows_carry_gradients():
     np.testing.assert_array_equal(x.grad.data, [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]])
 
 
+def test_iterating_a_0d_tensor_is_a_type_error_as_in_torch():
+    with pytest.raises(TypeError, match="iteration over a 0-d Tensor"):
+        list(Tensor(3.0))
+
+
 def test_indexing_a_constant_builds_no_graph(rng):
     out = Tensor(rng.standard_normal((3, 2)))[0]
     assert out.requires_grad is False and out.grad_fn is None
