@@ -102,9 +102,9 @@ def test_fixtures_are_small_and_match_pytorch():
 # --------------------------------------------------------------------------- #
 # Messages that point at the fix
 # --------------------------------------------------------------------------- #
-def failure(got, expected, **kwargs):
+def failure(got, expected, name="value", **kwargs):
     with pytest.raises(helpers.CheckFailure) as info:
-        helpers.assert_close(got, expected, "value", **kwargs)
+        helpers.assert_close(got, expected, name, **kwargs)
     return str(info.value)
 
 
@@ -138,7 +138,11 @@ def test_patterns_are_named_only_when_every_element_shows_them():
 def test_shape_mismatches_say_what_went_wrong():
     assert "the transpose?" in failure(np.zeros((3, 2)), np.zeros((2, 3)))
     assert "summed back to the input's shape (unbroadcast)" in \
-        failure(np.zeros((5, 3)), np.zeros(3))
+        failure(np.zeros((5, 3)), np.zeros(3), name="b.grad")
+    assert "unbroadcast" not in failure(np.zeros((5, 3)), np.zeros(3), name="running_mean")
+    # a buffer kept as (1, F) where PyTorch keeps (F,) holds the same values
+    helpers.assert_close(np.ones((1, 3)), np.ones(3), "running_mean", squeeze=True)
+    assert "shape (3,) expected" in failure(np.ones((3, 2)), np.ones(3), squeeze=True)
     with pytest.raises(helpers.CheckFailure, match="a.grad: got None: no gradient arrived"):
         helpers.assert_close(None, [1.0], "a.grad")
     with pytest.raises(helpers.CheckFailure, match="expected a Tensor"):

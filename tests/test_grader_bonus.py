@@ -87,11 +87,10 @@ MISTAKES = [
             [edit(DROPOUT, "        return x\n", "        return x * (1.0 / (1 - self.p))\n")],
             {"Dropout 1", "Dropout 3"}, words="eval mode"),
     Mistake("Adam never stores m and v back", "Adam 1",
-            [edit(ADAM, "            m, v = self.first_moments[i], self.second_moments[i]\n"
-                  "            m *= beta1\n            m += (1 - beta1) * grad\n"
+            [edit(ADAM, "            m *= beta1\n            m += (1 - beta1) * grad\n"
                   "            v *= beta2\n            v += (1 - beta2) * (grad * grad)",
-                  "            m = beta1 * self.first_moments[i] + (1 - beta1) * grad\n"
-                  "            v = beta2 * self.second_moments[i] + (1 - beta2) * (grad * grad)")],
+                  "            m = beta1 * m + (1 - beta1) * grad\n"
+                  "            v = beta2 * v + (1 - beta2) * (grad * grad)")],
             ALL_ADAM, words="the moments start from zero at every step"),
     Mistake("Dropout overwrites its input", "Dropout 1",
             [edit(FUNCTIONAL, "        return tensor.Tensor(x.data * ctx.mask)",
