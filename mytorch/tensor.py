@@ -1,4 +1,5 @@
 """The Tensor: an ``np.ndarray`` plus what autograd needs to know about it."""
+import operator
 import warnings
 
 import numpy as np
@@ -108,7 +109,7 @@ class Tensor:
         # In-place edits bump this; views share it.  ContextManager compares it to
         # catch a saved tensor edited between forward and backward.
         self._version = [0]
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad          # (the property below, without its call)
         self.is_leaf = is_leaf
 
     # ------------------------------------------------------------------ #
@@ -325,6 +326,18 @@ class Tensor:
     # ------------------------------------------------------------------ #
     # Autograd
     # ------------------------------------------------------------------ #
+    def _set_requires_grad(self, value):
+        if value and self._data.dtype.kind != "f":
+            self._data = self._data.astype(np.float64)   # gradients are real numbers
+        self._requires_grad = value
+
+    # Every op reads it (Function.apply), so the getter is C code, not a Python method.
+    requires_grad = property(
+        operator.attrgetter("_requires_grad"), _set_requires_grad,
+        doc="Whether gradients flow to this tensor.  ``t.requires_grad = True`` on a leaf "
+            "makes it one that backward() fills, with integer data turned into float64, "
+            "as ``Tensor(..., requires_grad=True)`` does.")
+
     def backward(self, gradient=None, retain_graph=False):
         """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
 
@@ -409,3 +422,63 @@ class Tensor:
 
     def relu(self):
         return F.ReLU.apply(self)
+
+    # ------------------------------------------------------------------ #
+    # Indexing and joining (Homework 3)
+    # ------------------------------------------------------------------ #
+    def __getitem__(self, key):
+        """``x[key]`` as in NumPy and PyTorch, recorded as one Slice op.
+
+        ``key`` may be an int (negative counts from the end), a slice with any
+        step, ``None``, ``...``, a list or array of indices (repeats allowed),
+        a Tensor of indices, or a tuple of these.  Backward sends each output
+        element's gradient back to the element it came from, adding where an
+        index repeats.  An int out of range raises IndexError, which is how
+        ``for row in x`` knows where to stop.
+
+        >>> x = Tensor([[1., 2., 3.], [4., 5., 6.]])
+        >>> x[-1, ::-2]
+        tensor([6., 4.])
+        """
+        return F.Slice.apply(self, key)
+
+    def __iter__(self):
+        """``for row in x``: x[0], x[1], ... along the first axis, each a Slice (as in PyTorch;
+        a 0-d Tensor has no rows to iterate over)."""
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d Tensor: it has no first dimension (t.item() "
+                            "is its value)")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def unsqueeze(self, dim=0):
+        """A view with a new axis of size 1 at ``dim`` (``-ndim - 1 <= dim <= ndim``).
+
+        >>> Tensor.zeros(3, 4).unsqueeze(1).shape
+        (3, 1, 4)
+        """
+        ndim = self._data.ndim
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError("unsqueeze: dim must be an int, got {!r}".format(dim))
+        if not -ndim - 1 <= dim <= ndim:
+            raise IndexError("unsqueeze: dim {} is out of range for a tensor of shape {} (expected "
+                             "a dim in [{}, {}])".format(dim, self.shape, -ndim - 1, ndim))
+        shape = list(self.shape)
+        shape.insert(int(dim) % (ndim + 1), 1)
+        return F.Reshape.apply(self, tuple(shape))
+
+
+def cat(seq, dim=0):
+    """Join a list of Tensors along an existing axis ``dim`` (negative counts from the end).
+
+    Every tensor must have the same shape except along ``dim``.  Recorded as one
+    Cat op, called as ``F.Cat.apply(*seq, dim)``; its backward cuts the gradient
+    back into one piece per tensor.
+
+    >>> cat([Tensor([[1., 2.]]), Tensor([[3., 4.], [5., 6.]])], dim=0).shape
+    (3, 2)
+    """
+    if isinstance(seq, Tensor) or not isinstance(seq, (list, tuple)):
+        raise TypeError("cat: expected a list of Tensors, got a {}".format(type(seq).__name__))
+    if len(seq) == 0:
+        raise ValueError("cat: expected a non-empty list of Tensors")
+    return F.Cat.apply(*seq, dim)

@@ -191,10 +191,11 @@ def test_linear_equals_the_composition_of_primitive_ops(rng):
         np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-13)
 
 
-def test_linear_matches_torch(rng):
+@pytest.mark.parametrize("leading", [(5,), (), (2, 3)], ids=["2-D", "1-D", "3-D"])
+def test_linear_matches_torch(rng, leading):
     torch = pytest.importorskip("torch")
     layer = make_layer(rng, 6, 4)
-    x_data, g = rng.standard_normal((5, 6)), rng.standard_normal((5, 4))
+    x_data, g = rng.standard_normal(leading + (6,)), rng.standard_normal(leading + (4,))
     x = Tensor(x_data, requires_grad=True)
     out = layer(x)
     out.backward(g)
@@ -218,8 +219,34 @@ def test_linear_wrong_feature_count_names_layer_and_shapes():
         layer(Tensor(np.zeros((100, 783))))
     message = str(info.value)
     assert "Linear(784, 20)" in message
-    assert "(N, 784)" in message
+    assert "(*, 784)" in message
     assert "(100, 783)" in message
+
+
+@pytest.mark.parametrize("shape", [(), (5, 4, 2)])
+def test_linear_rejects_a_0d_input_or_a_wrong_last_axis(shape):
+    with pytest.raises(ValueError, match=r"\(\*, 3\)"):
+        Linear(3, 2)(Tensor(np.zeros(shape)))
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 4, 3), (2, 1, 4, 3)])
+def test_linear_takes_any_leading_axes_like_torch(rng, shape):
+    """Each leading index is a row: the result is the 2-D layer's on the rows, and the
+    gradients are the sums over the rows (a hand-written NumPy reference)."""
+    layer = Linear(3, 2)
+    x = Tensor(rng.standard_normal(shape), requires_grad=True)
+    out = layer(x)
+    rows = x.data.reshape(-1, 3)
+    W, b = layer.weight.data, layer.bias.data
+    assert out.shape == shape[:-1] + (2,)
+    np.testing.assert_allclose(out.data.reshape(-1, 2), rows @ W.T + b, rtol=1e-14)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    g_rows = g.reshape(-1, 2)
+    np.testing.assert_allclose(x.grad.data, (g_rows @ W).reshape(shape), rtol=1e-13)
+    np.testing.assert_allclose(layer.weight.grad.data,
+                               sum(np.outer(gr, xr) for gr, xr in zip(g_rows, rows)), rtol=1e-13)
+    np.testing.assert_allclose(layer.bias.grad.data, g_rows.sum(axis=0), rtol=1e-13)
 
 
 def test_linear_rejects_an_ndarray_input():

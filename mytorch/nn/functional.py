@@ -17,7 +17,7 @@ from mytorch.autograd_engine import Function
 # Module) with the Function of the same name: reach those as ``F.ReLU``, ``F.Conv1d``.
 __all__ = ["unbroadcast", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "MatMul",
            "Transpose", "Reshape", "Sum", "BatchNorm", "CrossEntropy", "cross_entropy",
-           "get_conv1d_output_size", "im2col", "col2im"]
+           "get_conv1d_output_size", "im2col", "col2im", "Slice", "Cat", "GRUCell"]
 
 
 # --------------------------------------------------------------------------- #
@@ -399,10 +399,11 @@ def check_probability(op, p):
 # Layers and losses with closed-form gradients (one node instead of a dozen)
 # --------------------------------------------------------------------------- #
 class Linear(Function):
-    """x @ weight.T + bias (torch.nn.functional.linear).
+    """x @ weight.T + bias (torch.nn.functional.linear), for x of shape (*, in_features).
 
     The same as ``x @ weight.T() + bias`` built from MatMul, Transpose and Add,
-    in one node: d/dx = grad @ W, d/dW = grad.T @ x, d/db = grad summed over rows.
+    in one node: d/dx = grad @ W, d/dW = grad.T @ x, d/db = grad summed over rows,
+    where x's leading axes (none, one or several) all count as rows.
     """
 
     @staticmethod
@@ -415,9 +416,17 @@ class Linear(Function):
     def backward(ctx, grad_output):
         (x, weight), g = ctx.saved_tensors, grad_output.data
         needs = ctx.needs_input_grad
-        return _grads(g @ weight.data if needs[0] else None,
+        grad_x = g @ weight.data if needs[0] else None
+        if g.ndim != 2:                        # x (*, in): every leading index is a row
+            g, x = _rows(g), tensor.Tensor(_rows(x.data))
+        return _grads(grad_x,
                       g.T @ x.data if needs[1] else None,
                       g.sum(axis=0) if needs[2] else None)
+
+
+def _rows(array):
+    """``array`` (*, n) as a matrix (rows, n): every leading index becomes a row."""
+    return array.reshape(-1, array.shape[-1])
 
 
 class BatchNorm(Function):
@@ -791,3 +800,183 @@ class AvgPool2d(Function):
         (x,), k, g = ctx.saved_tensors, ctx.kernel_size, grad_output.data
         window_grads = np.broadcast_to((g / (k * k))[..., None, None], g.shape + (k, k))
         return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)
+
+
+# --------------------------------------------------------------------------- #
+# Homework 3: indexing, joining, and the GRU cell
+# --------------------------------------------------------------------------- #
+class Slice(Function):
+    """x[key], NumPy's indexing (``Tensor.__getitem__``).
+
+    ``key`` is anything NumPy takes: ints (negative from the end), slices with
+    steps, None, Ellipsis, lists or arrays of indices, or a tuple of these;
+    Tensors in it count as their data.  (Where NumPy and PyTorch differ, NumPy's
+    rule holds: ints and index lists separated by a slice put their axis first.)
+    Backward scatters the gradient back into
+    zeros of x's shape: each element goes where it was read from, and where an
+    index repeats (``x[[0, 0]]``) the gradients add up (``np.add.at``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, key):
+        _require_tensors("Slice", x)
+        key = _index_key(key)
+        try:
+            out = x.data[key]
+        except IndexError as error:
+            raise IndexError("Slice: {} (tensor of shape {}, index {!r})"
+                             .format(error, x.shape, key)) from None
+        ctx.shape, ctx.key = x.shape, key
+        # Ints, slices, None and Ellipsis read each element at most once: assignment
+        # scatters them back.  Index arrays may repeat an element: add.
+        ctx.adds = any(isinstance(part, (list, tuple, np.ndarray))
+                       for part in (key if type(key) is tuple else (key,)))
+        return _share_version(tensor.Tensor(out), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = np.zeros(ctx.shape)
+        if ctx.adds:
+            np.add.at(grad, ctx.key, grad_output.data)
+        else:
+            grad[ctx.key] = grad_output.data
+        return _grads(grad, None)
+
+
+def _index_key(key):
+    """``key`` with every Tensor in it (alone or in a tuple) replaced by its data."""
+    if type(key) is tuple:
+        return tuple(part.data if isinstance(part, tensor.Tensor) else part for part in key)
+    return key.data if isinstance(key, tensor.Tensor) else key
+
+
+class Cat(Function):
+    """Concatenation along an existing axis: ``Cat.apply(*tensors, dim)``.
+
+    The tensors come first and the dim last (``mytorch.tensor.cat(seq, dim)``
+    makes the call), so backward returns one gradient per tensor and then None
+    for the dim.  Backward cuts the gradient along ``dim`` at the same places
+    the inputs were joined.
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        if not args:
+            raise TypeError("Cat.apply expects the tensors, then the dim: Cat.apply(*seq, dim)")
+        *seq, dim = args
+        if not seq:
+            raise ValueError("Cat: expected at least one tensor to concatenate")
+        _require_tensors("Cat", *seq)
+        ndim = seq[0].data.ndim
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError("Cat: dim must be an int, got {!r}".format(dim))
+        if ndim == 0:
+            raise ValueError("Cat: zero-dimensional tensors cannot be concatenated")
+        if not -ndim <= dim < ndim:
+            raise IndexError("Cat: dim {} is out of range for {}-dimensional tensors (expected "
+                             "a dim in [{}, {}])".format(dim, ndim, -ndim, ndim - 1))
+        axis = int(dim) % ndim
+        first = seq[0].shape
+        for i, t in enumerate(seq):
+            shape = t.shape
+            if len(shape) != ndim or shape[:axis] != first[:axis] \
+                    or shape[axis + 1:] != first[axis + 1:]:
+                raise ValueError("Cat: tensor {} has shape {} but tensor 0 has shape {}; along "
+                                 "dim {} every shape must match except in that dim"
+                                 .format(i, shape, first, dim))
+        ctx.axis = axis
+        ctx.ends = np.cumsum([t.shape[axis] for t in seq])[:-1]
+        return tensor.Tensor(np.concatenate([t.data for t in seq], axis=axis))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        pieces = np.split(grad_output.data, ctx.ends, axis=ctx.axis)
+        needs = ctx.needs_input_grad
+        return _grads(*[piece if needs[i] else None for i, piece in enumerate(pieces)], None)
+
+
+class GRUCell(Function):
+    """One step of torch.nn.GRUCell, in one node (``mytorch.nn.gru.GRUUnit`` uses it).
+
+    ``GRUCell.apply(x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn, b_ir, b_iz, b_in,
+    b_hr, b_hz, b_hn)`` with x (B, in), h (B, H), the w_i* (H, in), the w_h*
+    (H, H) and the biases (H,):
+
+        r  = sigmoid(x @ w_ir.T + b_ir + h @ w_hr.T + b_hr)
+        z  = sigmoid(x @ w_iz.T + b_iz + h @ w_hz.T + b_hz)
+        n  = tanh(x @ w_in.T + b_in + r * (h @ w_hn.T + b_hn))
+        h' = (1 - z) * n + z * h
+
+    The same values and gradients as those equations built from MatMul, Add,
+    Sigmoid, Tanh and Mul, with a closed-form backward.  With ``a_*`` the gates'
+    pre-activations and g = dL/dh':
+
+        dL/da_n = g * (1 - z) * (1 - n**2)
+        dL/da_z = g * (h - n) * z * (1 - z)
+        dL/da_r = dL/da_n * (h @ w_hn.T + b_hn) * r * (1 - r)
+        dL/dh   = g * z + dL/da_r @ w_hr + dL/da_z @ w_hz + (dL/da_n * r) @ w_hn
+        dL/dx   = dL/da_r @ w_ir + dL/da_z @ w_iz + dL/da_n @ w_in
+        dL/dw_i* = dL/da_*.T @ x,  dL/dw_hr = dL/da_r.T @ h,  dL/dw_hn = (dL/da_n * r).T @ h
+        dL/db   = the same gradients summed over the batch
+    """
+
+    @staticmethod
+    def forward(ctx, x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn, b_ir, b_iz, b_in, b_hr, b_hz,
+                b_hn):
+        _check_gru_shapes(x, h, (w_ir, w_iz, w_in), (w_hr, w_hz, w_hn),
+                          (b_ir, b_iz, b_in, b_hr, b_hz, b_hn))
+        X, Hd = x.data, h.data
+        r = _sigmoid(X @ w_ir.data.T + Hd @ w_hr.data.T + (b_ir.data + b_hr.data))
+        z = _sigmoid(X @ w_iz.data.T + Hd @ w_hz.data.T + (b_iz.data + b_hz.data))
+        hn = Hd @ w_hn.data.T + b_hn.data
+        n = np.tanh(X @ w_in.data.T + b_in.data + r * hn)
+        ctx.save_for_backward(x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn)
+        ctx.r, ctx.z, ctx.n, ctx.hn = r, z, n, hn
+        return tensor.Tensor(n + z * (Hd - n))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, h, w_ir, w_iz, w_in, w_hr, w_hz, w_hn = ctx.saved_tensors
+        g, r, z, n, X, Hd = grad_output.data, ctx.r, ctx.z, ctx.n, x.data, h.data
+        da_n = g * (1.0 - z) * (1.0 - n * n)
+        da_z = g * (Hd - n) * (z * (1.0 - z))
+        da_r = da_n * ctx.hn * (r * (1.0 - r))
+        d_hn = da_n * r
+        needs = ctx.needs_input_grad
+        grad_x = grad_h = None
+        if needs[0]:
+            grad_x = da_r @ w_ir.data + da_z @ w_iz.data + da_n @ w_in.data
+        if needs[1]:
+            grad_h = g * z + da_r @ w_hr.data + da_z @ w_hz.data + d_hn @ w_hn.data
+        grad_r, grad_z, grad_n, grad_hn = (da_r.sum(axis=0), da_z.sum(axis=0),
+                                          da_n.sum(axis=0), d_hn.sum(axis=0))
+        return _grads(grad_x, grad_h,
+                      da_r.T @ X if needs[2] else None, da_z.T @ X if needs[3] else None,
+                      da_n.T @ X if needs[4] else None, da_r.T @ Hd if needs[5] else None,
+                      da_z.T @ Hd if needs[6] else None, d_hn.T @ Hd if needs[7] else None,
+                      grad_r if needs[8] else None, grad_z if needs[9] else None,
+                      grad_n if needs[10] else None, grad_r if needs[11] else None,
+                      grad_z if needs[12] else None, grad_hn if needs[13] else None)
+
+
+def _sigmoid(a):
+    """1 / (1 + exp(-a)) as 0.5 * (1 + tanh(a / 2)): one ufunc, never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def _check_gru_shapes(x, h, input_weights, hidden_weights, biases):
+    """Raise a ValueError naming GRUCell and the shapes unless they fit one another."""
+    _require_tensors("GRUCell", x, h, *input_weights, *hidden_weights, *biases)
+    if x.data.ndim != 2 or h.data.ndim != 2 or h.shape[0] != x.shape[0]:
+        raise ValueError("GRUCell: expected x (B, input_size) and h (B, hidden_size) with the "
+                         "same B, got x {} and h {}".format(x.shape, h.shape))
+    (batch, inputs), hidden = x.shape, h.shape[1]
+    expected = [(hidden, inputs)] * 3 + [(hidden, hidden)] * 3 + [(hidden,)] * 6
+    if [t.shape for t in (*input_weights, *hidden_weights, *biases)] == expected:
+        return
+    names = ("w_ir", "w_iz", "w_in", "w_hr", "w_hz", "w_hn",
+             "b_ir", "b_iz", "b_in", "b_hr", "b_hz", "b_hn")
+    for name, t, shape in zip(names, (*input_weights, *hidden_weights, *biases), expected):
+        if t.shape != shape:
+            raise ValueError("GRUCell: {} has shape {}, expected {} for input_size {} and "
+                             "hidden_size {}".format(name, t.shape, shape, inputs, hidden))

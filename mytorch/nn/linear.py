@@ -7,7 +7,8 @@ from mytorch.tensor import Tensor
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias, for x of shape (N, in_features).
+    """y = x @ weight.T + bias, for x of shape (N, in_features), or (*, in_features) with
+    any number of leading axes, as in torch.nn.Linear.
 
     weight (out_features, in_features) and bias (out_features,) start uniform
     in [-1/sqrt(in_features), 1/sqrt(in_features)], as in torch.nn.Linear.
@@ -31,6 +32,6 @@ class Linear(Module):
         return "Linear({}, {})".format(self.in_features, self.out_features)
 
     def forward(self, x):
-        check_input(self, x, self.in_features)
+        check_input(self, x, self.in_features, leading_dims=True)
         # One node for x @ weight.T() + bias: same values and gradients, less overhead.
         return F.Linear.apply(x, self.weight, self.bias)

@@ -103,13 +103,19 @@ class Module:
         return self.forward(*args, **kwargs)
 
 
-def check_input(layer, x, features):
-    """Raise a clear error, naming ``layer``, unless ``x`` is a Tensor of shape (N, features)."""
+def check_input(layer, x, features, leading_dims=False):
+    """Raise a clear error, naming ``layer``, unless ``x`` is a Tensor of shape (N, features),
+    or with ``leading_dims`` of shape (*, features): any number of leading axes, as
+    torch.nn.Linear takes."""
     if isinstance(x, Tensor) and x.data.ndim == 2 and x.shape[1] == features:
         return
     if not isinstance(x, Tensor):
         raise TypeError("{} expects a Tensor, got {} (wrap data with Tensor(...))"
                         .format(layer, type(x).__name__))
-    if x.data.ndim != 2 or x.shape[1] != features:
+    if leading_dims:
+        if x.data.ndim == 0 or x.shape[-1] != features:
+            raise ValueError("{} expects input of shape (*, {}), got {}"
+                             .format(layer, features, x.shape))
+    elif x.data.ndim != 2 or x.shape[1] != features:
         raise ValueError("{} expects input of shape (N, {}), got {}"
                          .format(layer, features, x.shape))
