@@ -125,7 +125,7 @@ def test_without_leftovers_there_is_no_left_out_section(tmp_path):
 FAKE_TAR = """#!/bin/sh
 # A tar that runs out of disk space half way through writing an archive.
 case "$1" in
-    -cf)
+    -cf|-chf)
         "{real}" "$@" || exit 1
         size=$(wc -c < "$2")
         head -c $((size / 2)) "$2" > "$2.half" && mv "$2.half" "$2"
