@@ -250,7 +250,9 @@ def not_implemented(error, owners=None):
         if message.startswith(kind):
             label, _, rest = message[len(kind):].partition(": implement ")
             if rest:
-                return "not implemented yet: {} ({}{})".format(rest.split(" (")[0], kind, label)
+                name, _, where = rest.partition(" (")
+                see = "; " + where.rstrip(")") if where.startswith("see ") else ""
+                return "not implemented yet: {} ({}{}{})".format(name, kind, label, see)
     name = None
     for frame, _ in traceback.walk_tb(error.__traceback__):
         code = frame.f_code

@@ -31,10 +31,10 @@ def problem(spec, result, stream):
     if result.passed and not result.not_graded:
         return
     if result.passed:
-        print("\nNOTE {} ({} points): passes; {} whole-model test(s) not graded".format(
-            graded.key, graded.points, len(result.not_graded)), file=stream)
+        print("\nNOTE {} ({}): passes; {} whole-model test(s) not graded".format(
+            graded.key, points(graded.points), len(result.not_graded)), file=stream)
     else:
-        print("\nFAIL {} ({} points)".format(graded.key, graded.points), file=stream)
+        print("\nFAIL {} ({})".format(graded.key, points(graded.points)), file=stream)
     for line in _clip(result.problem_lines):
         print("    " + line, file=stream)
     for test in result.tests:
@@ -45,6 +45,10 @@ def problem(spec, result, stream):
             print("    " + line, file=stream)
     for note in result.notes:
         print("  => " + note, file=stream)
+    link = spec.sheet_link(graded)
+    if not result.passed and link and not any(link in line for t in result.tests
+                                              for line in t.lines):
+        print("  (the problem sheet: {})".format(link), file=stream)
     if not result.passed and result.output.strip():
         print("  your code printed:", file=stream)
         lines = result.output.rstrip().splitlines()
@@ -55,6 +59,11 @@ def problem(spec, result, stream):
             print("    | ... ({} more lines{}; --show-output shows all)".format(
                 max(hidden, 0), ", {} more characters".format(result.output_dropped)
                 if result.output_dropped else ""), file=stream)
+
+
+def points(count):
+    """ "1 point", "5 points"."""
+    return "{} point{}".format(count, "" if count == 1 else "s")
 
 
 def _clip(lines):

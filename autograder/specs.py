@@ -176,8 +176,19 @@ class Homework:
         elif self.sheet is None:
             where = "handout section {}".format(part.section)
         else:
-            where = "{}, section {}".format(self.sheet, part.section)
+            where = "see {}".format(self.section_link(part.section))
         return "{}: implement {} ({})".format(self.label(part.problem), part.qualname, where)
+
+    def section_link(self, section):
+        """Where the problem sheet explains ``section``: "docs/hw1p1.md#batchnorm"."""
+        return "{}#{}".format(self.sheet, section)
+
+    def sheet_link(self, problem):
+        """The problem sheet's section for ``problem`` (its first part's), or None."""
+        if self.sheet is None:
+            return None
+        part = next((p for p in self.parts if p.problem == problem.part), None)
+        return None if part is None else self.section_link(part.section)
 
     def student_modules(self):
         """Top-level module names of the student's code: the folders its parts live in and

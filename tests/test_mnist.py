@@ -237,6 +237,35 @@ def test_grade_m_says_what_it_expected_when_mnist_returns_none(tmp_path):
     assert "return val_accuracies" in result.stderr
 
 
+def test_grade_m_fails_a_network_that_never_learns_and_says_why(tmp_path):
+    _needs_matplotlib()
+    source = (ROOT / "hw1" / "mnist.py").read_text()
+    assert source.count("optimizer.zero_grad()") == 1
+    project = _project(tmp_path, n_train=4000, n_val=1000, mnist_source=source.replace(
+        "optimizer.zero_grad()", "pass  # optimizer.zero_grad() forgotten"))
+    result = _grade_m(project)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the network did not learn" in result.stderr
+    assert "earns nothing" in result.stderr and "zero_grad()" in result.stderr
+    assert "Problem 3 is graded by hand from this plot" not in result.stdout
+
+
+def test_an_option_run_whose_mnist_ignores_the_options_says_what_was_trained(tmp_path):
+    _needs_matplotlib()
+    source = (ROOT / "hw1" / "mnist.py").read_text()
+    anchor = "    np.random.seed(seed)"
+    assert source.count(anchor) == 1
+    project = _project(tmp_path, mnist_source=source.replace(
+        anchor, '    optimizer, dropout, lr = "sgd", 0.0, None   # the options ignored\n' + anchor))
+    result = _grade_m(project, "--optimizer", "adam", "--dropout", "0.2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the options were not used" in result.stderr
+    assert "--optimizer adam (it built SGD)" in result.stderr
+    assert "--dropout 0.2 (it built no Dropout)" in result.stderr
+    first = result.stdout.split("Final validation accuracy:")[1].splitlines()[0]
+    assert "SGD lr 0.1" in first and "Adam" not in first      # labelled by what was trained
+
+
 @pytest.mark.parametrize("returned, words", [
     (None, "returned None"),
     ([], "returned an empty list"),

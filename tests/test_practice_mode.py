@@ -65,7 +65,8 @@ def test_the_starter_grades_0_and_every_problem_says_what_is_not_implemented(sta
             block = block.split("\nFAIL ")[0].split("\nPractice checks")[0]
             assert "not implemented yet:" in block, problem.number
     practice = report.split("Practice checks (0 points")[1]
-    assert "not implemented yet: Tensor.__matmul__ (Problem 2.1)" in practice
+    assert "not implemented yet: Tensor.__matmul__ (Problem 2.1; see docs/hw1p1.md#linear)" \
+        in practice
     assert "Practice checks: 2/14 pass" in practice           # the given Log, Transpose/Reshape
 
 

@@ -24,11 +24,16 @@ TENSOR = "mytorch/tensor.py"
 ENGINE = "mytorch/autograd_engine.py"
 
 
+# Each problem's section of the problem sheet, docs/hw1p1.md (its anchors).
+SECTIONS = {"1.1.1": "sub", "1.1.2": "mul", "1.1.3": "div", "1.2": "autograd", "2.1": "linear",
+            "2.2": "relu", "2.3": "sgd", "2.4": "batchnorm", "2.5": "cross-entropy",
+            "2.6": "momentum", "3": "mnist"}
+
+
 def _parts(problem, files, keep=None):
     """The Parts of ``problem``: {file: [qualname, ...]}; ``keep``: {qualname: statements
     of given starting code}."""
-    return [Part(problem, path, name, (keep or {}).get(name, 0),
-                 section="3.1-3.3" if problem == "3" else None)
+    return [Part(problem, path, name, (keep or {}).get(name, 0), section=SECTIONS[problem])
             for path, names in files.items() for name in names]
 
 
@@ -69,8 +74,9 @@ PARTS = (
 )
 
 GUIDE = """\
-Read the handout through Appendix A first, and run `python3 sandbox.py` once you have
-done 1.1 and 1.2: it rebuilds the handout's worked example and draws its graph. The
+Read the problem sheet, `docs/hw1p1.md`, through its worked example first (the
+sections `tensor-attributes` and `worked-example`), and run `python3 sandbox.py` once you
+have done 1.1 and 1.2: it rebuilds the worked example and draws its graph. The
 practice checks at the end of `./grade.sh 1` (0 points; `./grade.sh 1 practice` runs
 them alone) try the other ops and broadcasting in Sub, Mul and Div, which you need once
 you build BatchNorm or cross-entropy from Tensor ops. Problem 3: write `hw1/mnist.py`;
@@ -89,6 +95,7 @@ SPEC = Homework(
     command="1",
     title="HW1 Part 1",
     bare_numbers=True,            # the handout's numbers: "Problem 2.4" needs no grader named
+    sheet="docs/hw1p1.md",
     homework=1,
     problems=[
         Problem("1.1.0", "Addition", 0, ("test_autograd", "test_add_")),   # given: shown, not scored

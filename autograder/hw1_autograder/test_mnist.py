@@ -24,6 +24,7 @@ their own (hw1/validation_accuracy_adam_dropout0.2.png) and leaves
 hw1/validation_accuracy.png, the plot handed in, alone.
 """
 import argparse
+import contextlib
 import inspect
 import math
 import numbers
@@ -59,6 +60,14 @@ SPLITS = {                                   # file -> (ndim, dtype kinds accept
 }
 
 
+LEARNED = 0.5       # chance is 0.1 and the handout's network reaches about 0.9
+NOT_LEARNED = (
+    "MNIST autograder: the network did not learn: the final validation accuracy is {:.2f} "
+    "(chance is 0.10; the handout's network reaches about 0.90). A plot like this earns "
+    "nothing for Problem 3. The usual causes: optimizer.zero_grad() missing in the batch loop "
+    "(gradients pile up), the model left in eval mode (or train mode during validation), the "
+    "data shuffled without its labels, loss.backward() or optimizer.step() not called, or a "
+    "learning rate far from the handout's 0.1.")
 MATPLOTLIB_MISSING = "the plot needs matplotlib: pip install -r requirements.txt"
 BATCH_SIZE, VALIDATE_EVERY, NUM_EPOCHS = 100, 100, 3      # the handout's (section 3.2)
 
@@ -380,8 +389,11 @@ def _train(report, runs, arrays, student):
             print("Training on {} samples, validating on {}".format(len(arrays[0]),
                                                                     len(arrays[2])))
         started = time.perf_counter()
+        np.random.seed(0)                # every run starts from the same seed, whatever
+        built = []                       # mnist() does: the comparison can say so
         try:
-            result = _run_mnist(student, arrays, options)
+            with _watching_what_is_built(built):
+                result = _run_mnist(student, arrays, options)
             accuracies = check_accuracies(result)
         except ResultError as error:
             report({"event": "error", "lines": [str(error)]})
@@ -395,7 +407,76 @@ def _train(report, runs, arrays, student):
                     + traceback.format_exc().rstrip().splitlines()[-12:]})
             return
         report({"event": "run", "accuracies": accuracies,
-                "seconds": time.perf_counter() - started})
+                "seconds": time.perf_counter() - started, "trained": _trained(built)})
+
+
+@contextlib.contextmanager
+def _watching_what_is_built(built):
+    """Record the optimizers and Dropout layers that mnist() builds (the library's classes
+    and their subclasses), so the report says what was trained, not what was asked for."""
+    from mytorch.optim.optimizer import Optimizer
+    try:
+        from mytorch.nn.dropout import Dropout
+    except ImportError:
+        Dropout = None
+    patched = [cls for cls in (Optimizer, Dropout) if cls is not None]
+    originals = {cls: cls.__init__ for cls in patched}
+
+    def recording(original):
+        def __init__(self, *args, **kwargs):
+            built.append(self)
+            original(self, *args, **kwargs)
+        return __init__
+    for cls in patched:
+        cls.__init__ = recording(originals[cls])
+    try:
+        yield built
+    finally:
+        for cls in patched:
+            cls.__init__ = originals[cls]
+
+
+def _trained(built):
+    """What was built, as {"optimizers": [[name, lr, momentum]], "dropout": [p, ...]}."""
+    optimizers, dropout = [], []
+    for thing in built:
+        if hasattr(thing, "step"):
+            lr, momentum = getattr(thing, "lr", None), getattr(thing, "momentum", None)
+            optimizers.append([type(thing).__name__,
+                               lr if isinstance(lr, numbers.Real) else None,
+                               momentum if isinstance(momentum, numbers.Real) else None])
+        elif isinstance(getattr(thing, "p", None), numbers.Real):
+            dropout.append(float(thing.p))
+    return {"optimizers": optimizers, "dropout": dropout}
+
+
+def trained_label(trained):
+    """A legend label for what was really trained: "Adam lr 0.001, Dropout 0.2"."""
+    if not trained["optimizers"]:
+        label = "an optimizer the grader does not know"
+    else:
+        name, lr, momentum = trained["optimizers"][-1]
+        label = name + ("" if lr is None else " lr {:g}".format(lr))
+        label += ", momentum {:g}".format(momentum) if momentum else ""
+    kept = [p for p in trained["dropout"] if p]
+    return label + (", Dropout {}".format(", ".join("{:g}".format(p) for p in kept))
+                    if kept else "")
+
+
+def options_unused(options, trained):
+    """The requested options that the run shows no sign of, as words ([] if all were used)."""
+    names = [entry[0].lower() for entry in trained["optimizers"]]
+    unused = []
+    if options.get("optimizer") == "adam" and "adam" not in names:
+        unused.append("--optimizer adam (it built {})".format(
+            ", ".join(entry[0] for entry in trained["optimizers"])
+            or "no optimizer of the library"))
+    if options.get("dropout") and options["dropout"] not in trained["dropout"]:
+        unused.append("--dropout {:g} (it built {})".format(options["dropout"], ", ".join(
+            "Dropout({:g})".format(p) for p in trained["dropout"]) or "no Dropout"))
+    if "lr" in options and not any(entry[1] == options["lr"] for entry in trained["optimizers"]):
+        unused.append("--lr {:g}".format(options["lr"]))
+    return unused
 
 
 def resolve_timeout(value=None):
@@ -451,6 +532,10 @@ def main(argv=None):
               .format(MATPLOTLIB_MISSING, error), file=sys.stderr)
         return 1
     print("Saved the plot to", os.path.relpath(path, ROOT))
+    final = accuracies[-1] / (100.0 if max(accuracies) > 1.5 else 1.0)   # % or a fraction
+    if final < LEARNED:
+        print(NOT_LEARNED.format(final), file=sys.stderr)
+        return 1
     print("Problem 3 is graded by hand from this plot; ./create_tarball.sh packs it.")
     return 0
 
@@ -468,7 +553,9 @@ def _epochs(schedule, accuracies):
 
 def report_comparison(schedule, results, options):
     """The bonus runs: print both final accuracies and plot both curves, by epoch."""
-    (label, default_label), (run, default) = schedule["labels"], results
+    (asked, _), (run, default) = schedule["labels"], results
+    label, default_label = trained_label(run["trained"]), trained_label(default["trained"])
+    unused = options_unused(options, run["trained"])
     print("Final validation accuracy: {:.4f}   ({}, {:.1f} s)"
           .format(run["accuracies"][-1], label, run["seconds"]))
     print("Default run:               {:.4f}   ({})".format(default["accuracies"][-1],
@@ -483,6 +570,12 @@ def report_comparison(schedule, results, options):
     print("Saved the comparison plot to", os.path.relpath(path, ROOT))
     print("The plot handed in, {}, comes from ./grade.sh m without options; this run left it "
           "alone.".format(os.path.relpath(PLOT_PATH, ROOT)))
+    if unused:
+        print("MNIST autograder: the options were not used: you asked for {}, but mnist() "
+              "trained {} ({}); the plot is labelled with what was trained. Pass the options "
+              "on from mnist() to the model and the optimizer.".format(
+                  asked, label, "; ".join(unused)), file=sys.stderr)
+        return 1
     return 0
 
 
