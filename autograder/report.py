@@ -83,7 +83,7 @@ def practice(spec, result, stream):
         if test.status != "pass":
             print("  {}: {}".format(test.name[len(spec.practice.prefix):], test.lines[0]
                                     if test.lines else test.status), file=stream)
-            for line in _clip(test.lines[1:8]):
+            for line in _clip(test.lines[1:]):         # the traceback down to your line
                 print("      " + line, file=stream)
     passing = sum(t.status == "pass" for t in result.tests)
     print("Practice checks: {}/{} pass".format(passing, len(result.tests)), file=stream)

@@ -403,3 +403,15 @@ def test_code_that_deletes_files_in_its_folder_cannot_touch_the_checkout(tmp_pat
     assert "Total score: 5/5" in result.stdout, result.stdout + result.stderr
     for name in ("grade.sh", "README.md", "requirements.txt", "sandbox.py"):
         assert (project / name).exists(), name
+
+
+def test_a_failing_practice_check_shows_the_students_line():
+    """The traceback of a practice check runs down to the line in the student's code."""
+    sum_backward = "        g = grad_output.data\n        if ctx.axis is not None and not ctx.keepdims:"
+    result = grade_copy([Edit(FUNCTIONAL, sum_backward, "        g = grad_output.data\n"
+                              "        raise ValueError('a bug in Sum.backward')\n"
+                              "        if ctx.axis is not None and not ctx.keepdims:")])
+    practice = result.report.split("\nPractice checks (0 points")[1].split("\nPractice checks:")[0]
+    assert "ValueError: a bug in Sum.backward" in practice
+    assert "mytorch/nn/functional.py" in practice and \
+        "raise ValueError('a bug in Sum.backward')" in practice, practice

@@ -104,6 +104,18 @@ MISTAKES = [
                   "None, None)", "        return _grads(g if ctx.mask is None else g * "
                   "ctx.dropped, None, None)")],
             {"Dropout 2", "Dropout 3"}, words="multiplied by the dropped activations"),
+    Mistake("Adam's bias correction counts the optimizer's steps, not the parameter's", "Adam 1",
+            [edit(ADAM, "            t = self.step_counts[i]", "            t = self.t")],
+            {"Adam 1"}, words="not this parameter's own"),
+    Mistake("Adam ignores weight_decay", "Adam 1",
+            [edit(ADAM, "            if weight_decay:\n                grad = grad + weight_decay * "
+                  "param.data", "            if False:\n                grad = grad + "
+                  "weight_decay * param.data")],
+            {"Adam 1"}, words="the weight decay is missing"),
+    Mistake("Dropout with p = 1 divides by zero", "Dropout 1",
+            [edit(FUNCTIONAL, "ctx.mask = keep * (1.0 / (1 - p) if p < 1 else 0.0)",
+                  "ctx.mask = keep / (1 - p)")],
+            {"Dropout 1", "Dropout 2"}, words="p=1, training"),
     Mistake("BatchNorm uses batch statistics in eval mode (HW1 2.4)", "BatchNorm 3",
             [edit(FUNCTIONAL, "        if training:\n            n = x.shape[0]",
                   "        if True:\n            n = x.shape[0]")],

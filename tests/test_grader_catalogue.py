@@ -162,6 +162,15 @@ MISTAKES = [
     Mistake("Sub.backward: no minus sign for b", "1.1.1",
             [edit(FUNCTIONAL, "unbroadcast(-g, b_shape)", "unbroadcast(g, b_shape)")],
             {"1.1.1"}, words="the sign is flipped on every element"),
+    Mistake("Sub.forward returns a NumPy array", "1.1.1",
+            [edit(FUNCTIONAL, 'ctx.shapes = a.shape, b.shape\n        return _elementwise("Sub", '
+                  'np.subtract, a, b)', 'ctx.shapes = a.shape, b.shape\n        return '
+                  '_elementwise("Sub", np.subtract, a, b).data')],
+            {"1.1.1"}, words="Sub.forward returned a NumPy array of shape (3, 4): return a Tensor"),
+    Mistake("Mul.backward returns NumPy arrays", "1.1.2",
+            [edit(FUNCTIONAL, MUL_BACKWARD, "        return (unbroadcast(g * b.data, a.shape), "
+                  "unbroadcast(g * a.data, b.shape))")],
+            {"1.1.2"}, words="returned a NumPy array of shape (3, 4) as gradient 0"),
     Mistake("Sub.forward computes b - a", "1.1.1",
             [edit(FUNCTIONAL, '_elementwise("Sub", np.subtract, a, b)',
                   '_elementwise("Sub", np.subtract, b, a)')],
@@ -462,6 +471,17 @@ MISTAKES = [
             [edit(FUNCTIONAL, XE_LOSS, "        loss = -np.log(exps[rows, labels] / sums[:, 0] "
                   "+ 1e-10).sum() / x.shape[0]")],
             {"2.5"}, words="CrossEntropyLoss()(logits, labels) on 4 rows"),
+    # Cases the grader exercises on purpose: a square Linear, a parameter without .grad
+    Mistake("Linear.forward uses W untransposed whenever its shape fits", "2.1",
+            [edit(FUNCTIONAL, "        return tensor.Tensor(x.data @ weight.data.T + bias.data)",
+                  "        W = weight.data if weight.shape[0] == x.shape[1] else weight.data.T\n"
+                  "        return tensor.Tensor(x.data @ W + bias.data)")],
+            {"2.1"}, words="x W + b: the weight is not transposed"),
+    Mistake("momentum keeps moving a parameter whose .grad is None", "2.3",
+            [edit(SGD, "            if param.grad is None:\n                continue",
+                  "            if param.grad is None:\n                param.data += "
+                  "self.momentum * delta\n                continue")],
+            {"2.6"}, words="it kept moving by its momentum"),
     # 2.6 Momentum
     Mistake("momentum: W moves by the old delta first", "2.6",
             [edit(SGD, MOMENTUM_STEP, "        param.data += delta\n        delta *= self.momentum\n"
@@ -578,6 +598,11 @@ INSIDE = Mistake("BatchNorm from Tensor ops on a Mul with swapped gradients", "1
 # of its own with a broken engine (1.2): the note must not blame the engine's code.
 ENGINE_BUG = MISTAKES_BY_NAME["backward: a node keeps only the last path's gradient"].edits
 NO_BLAME = {
+    "2.1 not started beside a broken engine": (
+        [edit(FUNCTIONAL, "    leading = grad.ndim - len(shape)\n", '    raise NotImplementedError('
+              '"Problem 2.1: implement unbroadcast (see docs/hw1p1.md#linear)")\n'
+              "    leading = grad.ndim - len(shape)\n")] + list(ENGINE_BUG),
+        "1.2", "values differ"),
     "a stubbed BatchNorm beside a broken engine": (
         [edit(BATCHNORM, BATCHNORM_CALL, '        raise NotImplementedError("Problem 2.4: '
               'implement BatchNorm1d.forward (handout section 2.4)")')] + list(ENGINE_BUG),
@@ -660,7 +685,8 @@ def test_a_note_blames_another_problems_code_only_with_evidence(name, graded):
     block = result.report.split("\nFAIL {} ".format(problem))[1].split("\nFAIL ")[0]
     assert words in block, result.report
     assert "{} fails inside".format(problem) not in block, block
-    assert "{} uses Autograd (1.2), which fails: fix 1.2 first".format(problem) in block
+    if problem != "1.2":
+        assert "{} uses Autograd (1.2), which fails: fix 1.2 first".format(problem) in block
     assert "1.2 fails inside" not in result.report         # and no blame loop either
 
 

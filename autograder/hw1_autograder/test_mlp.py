@@ -91,24 +91,31 @@ def test_linear_layer_shapes_and_flags():
 
 
 def test_linear_layer_forward_backward():
-    """Linear(7, 4) alone, batches of 1, 5 and 12: x W^T + b and the three gradients."""
+    """Linear(7, 4) and Linear(6, 6) alone (a square layer, with a weight that is not
+    symmetric, tells W from W^T by value), batches of 1, 5 and 12: x W^T + b and the
+    three gradients."""
     rng = np.random.default_rng(62)
-    layer = Linear(7, 4)
-    W, b = rng.normal(size=(4, 7)), rng.normal(size=4)
-    layer.weight.data, layer.bias.data = W.copy(), b.copy()
-    for n in (1, 5, 12):
-        X, R = rng.normal(size=(n, 7)), rng.normal(size=(n, 4))
-        layer.weight.grad = layer.bias.grad = None
-        x = Tensor(X.copy(), requires_grad=True)
-        y = call_layer(layer, x)
-        where = "Linear(7, 4) on a batch of {}".format(n)
-        assert_close(y, X @ W.T + b, where + ": output x W^T + b",
-                     alternatives=[("the bias is missing", X @ W.T)])
-        backprop(y, R)
-        assert_close(x.grad, R @ W, where + ": gradient of the input x")
-        assert_close(layer.weight.grad, R.T @ X, where + ": weight.grad")
-        assert_close(layer.bias.grad, R.sum(axis=0), where + ": bias.grad (summed over the batch)",
-                     batch=n)
+    for n_in, n_out in ((7, 4), (6, 6)):
+        layer = Linear(n_in, n_out)
+        W, b = rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+        layer.weight.data, layer.bias.data = W.copy(), b.copy()
+        for n in (1, 5, 12):
+            X, R = rng.normal(size=(n, n_in)), rng.normal(size=(n, n_out))
+            layer.weight.grad = layer.bias.grad = None
+            x = Tensor(X.copy(), requires_grad=True)
+            y = call_layer(layer, x)
+            where = "Linear({}, {}) on a batch of {}".format(n_in, n_out, n)
+            square = n_in == n_out
+            assert_close(y, X @ W.T + b, where + ": output x W^T + b",
+                         alternatives=[("the bias is missing", X @ W.T)] + (
+                             [("x W + b: the weight is not transposed", X @ W + b)]
+                             if square else []))
+            backprop(y, R)
+            assert_close(x.grad, R @ W, where + ": gradient of the input x",
+                         alternatives=[("grad @ W^T: use grad @ W", R @ W.T)] if square else ())
+            assert_close(layer.weight.grad, R.T @ X, where + ": weight.grad")
+            assert_close(layer.bias.grad, R.sum(axis=0),
+                         where + ": bias.grad (summed over the batch)", batch=n)
 
 
 def test_linear_sequential_stack():
@@ -185,20 +192,26 @@ def _gradients(params, rng):
 
 
 def test_sgd_update_formula():
-    """W <- W - lr * grad for every parameter, over two steps (no layer involved)."""
+    """W <- W - lr * grad for every parameter, over three steps (no layer involved); in the
+    last one a parameter has no gradient (.grad None) and must stay as it is."""
     rng = np.random.default_rng(64)
     params = _parameters(rng, (3, 2), (4,))
     optimizer = SGD(params, lr=0.3)
     labelled = [("p{}".format(i), "params[{}]".format(i), p) for i, p in enumerate(params)]
-    for step in range(2):
-        expected = [(param.data.copy(), param.data - 0.3 * G)
-                    for param, G in zip(params, _gradients(params, rng))]
+    for step in range(3):
+        grads = _gradients(params, rng)
+        if step == 2:
+            params[1].grad = None
+        expected = [(param.data.copy(), param.data - 0.3 * G if param.grad is not None
+                     else param.data.copy()) for param, G in zip(params, grads)]
         take_step(optimizer)
         for index, (param, (before, after)) in enumerate(zip(params, expected)):
-            assert_close(param, after, "params[{}] after step {} of SGD(lr=0.3)".format(
-                index, step + 1), alternatives=[("step() did not change the parameter", before),
-                                                ("the step went uphill: W - lr * grad",
-                                                 2 * before - after)])
+            untouched = step == 2 and index == 1
+            assert_close(param, after, "params[{}] after step {} of SGD(lr=0.3){}".format(
+                index, step + 1, " (its .grad is None: it must not move)" if untouched else ""),
+                alternatives=[] if untouched else [
+                    ("step() did not change the parameter", before),
+                    ("the step went uphill: W - lr * grad", 2 * before - after)])
         check_parameters_stay_leaves(labelled, optimizer, "after step()")
 
 
@@ -332,26 +345,38 @@ def test_cross_entropy_training_steps():
 # 2.6 Momentum
 # --------------------------------------------------------------------------- #
 def test_momentum_update_formula():
-    """delta <- momentum * delta - lr * grad; W <- W + delta (handout 2.6), four steps."""
+    """delta <- momentum * delta - lr * grad; W <- W + delta (handout 2.6), five steps; in
+    the fifth a parameter has no gradient (.grad None): it and its delta stay as they are,
+    as in PyTorch."""
     rng = np.random.default_rng(65)
     params = _parameters(rng, (2, 3), (5,))
     optimizer = SGD(params, lr=0.1, momentum=0.9)
     weights = [p.data.copy() for p in params]
     deltas = [np.zeros(p.shape) for p in params]
     labelled = [("p{}".format(i), "params[{}]".format(i), p) for i, p in enumerate(params)]
-    for step in range(4):
-        plain = []
-        for index, G in enumerate(_gradients(params, rng)):
+    for step in range(5):
+        plain, coasting = [], []
+        grads = _gradients(params, rng)
+        if step == 4:
+            params[0].grad = None
+        for index, G in enumerate(grads):
             plain.append(weights[index] - 0.1 * G)
+            coasting.append(weights[index] + 0.9 * deltas[index])
+            if params[index].grad is None:
+                continue
             deltas[index] = 0.9 * deltas[index] - 0.1 * G
             weights[index] = weights[index] + deltas[index]
         take_step(optimizer)
         for index, param in enumerate(params):
+            untouched = step == 4 and index == 0
             assert_close(param, weights[index], "params[{}] after step {} of SGD(lr=0.1, "
-                         "momentum=0.9)".format(index, step + 1),
-                         alternatives=[("plain SGD: the momentum term is missing (keep each "
-                                        "parameter's delta in self.momentums between steps)",
-                                        plain[index])] if step else ())
+                         "momentum=0.9){}".format(index, step + 1, " (its .grad is None: it "
+                                                  "must not move)" if untouched else ""),
+                         alternatives=[("it kept moving by its momentum: skip a parameter "
+                                        "whose .grad is None", coasting[index])] if untouched
+                         else [("plain SGD: the momentum term is missing (keep each "
+                                "parameter's delta in self.momentums between steps)",
+                                plain[index])] if step else ())
     check_parameters_stay_leaves(labelled, optimizer, "after step()")
 
 

@@ -22,11 +22,12 @@ def _dropout_function(p, seed, check_grad):
     rng = np.random.default_rng(seed)
     X, G = rng.normal(size=(6, 9)), rng.normal(size=(6, 9))
     np.random.seed(seed)
-    mask = np.random.binomial(1, 1 - p, size=X.shape) / (1 - p)
+    keep = np.random.binomial(1, 1 - p, size=X.shape)
+    mask = keep / (1 - p) if p < 1 else keep * 0.0          # p = 1 drops everything
     np.random.seed(seed)
     out, grads = call_op(F.Dropout, Tensor(X.copy(), requires_grad=True), p, True,
                          grad=G if check_grad else None)
-    where = "F.Dropout(x (6, 9), p={}, training) after np.random.seed({})".format(p, seed)
+    where = "F.Dropout(x (6, 9), p={:g}, training) after np.random.seed({})".format(p, seed)
     assert_close(out, X * mask, where + ": forward")
     if check_grad:
         assert_close(gradient(grads, 0, "Dropout", 3), G * mask, where + ": backward",
@@ -36,15 +37,19 @@ def _dropout_function(p, seed, check_grad):
 
 def test_dropout_forward():
     """Linear -> ReLU -> Dropout(0.3): outputs in train mode (three seeds) and in eval mode;
-    the Function alone, which must leave its input as it is."""
-    _dropout_function(0.3, 71, check_grad=False)
+    the Function alone, which must leave its input as it is, with p = 0.3, 0 (the identity)
+    and 1 (zeros)."""
+    for p in (0.3, 0.0, 1.0):
+        _dropout_function(p, 71, check_grad=False)
     replay(fixture("bonus", "dropout_forward"), check_grads=False)
 
 
 def test_dropout_backward():
     """Linear -> ReLU -> Dropout(0.4): the gradients go through the same mask; the Function
-    alone, which must leave its input and its grad_output as they are."""
-    _dropout_function(0.4, 72, check_grad=True)
+    alone, which must leave its input and its grad_output as they are, with p = 0.4, 0 and
+    1 (a zero gradient)."""
+    for p in (0.4, 0.0, 1.0):
+        _dropout_function(p, 72, check_grad=True)
     replay(fixture("bonus", "dropout_backward"))
 
 
