@@ -53,6 +53,13 @@ def stub_source(source, parts, path="<source>"):
         if node is None:
             raise ValueError("{}: no function {} to stub (a spec's parts are out of date)"
                              .format(path, part.qualname))
+        if part.helper:                 # left out: from its decorators (or def) to its end,
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            end = node.end_lineno       # with the blank lines after it
+            while end < len(lines) and not lines[end].strip():
+                end += 1
+            edits.append((first - 1, end, ""))
+            continue
         body = node.body
         start = 1 if _is_docstring(body[0]) else 0
         start += part.keep
@@ -87,11 +94,15 @@ def stub_tree(root, stubbed):
 def stubbed_parts(homework=1, keep=()):
     """[(spec, Part)] a starter of ``homework`` stubs: every part of that homework and of
     later ones, except the parts of ``keep`` (part names of the homework's specs) and of
-    the problems they depend on."""
+    the problems they depend on.  A kept part of a spec that requires others (the bonus
+    builds on HW1) keeps the whole of those, since its tests run their code."""
     kept = set()
     for spec in specs.of_homework(homework):
         wanted = [p.number for p in spec.problems if p.part in keep or p.number in keep]
         kept |= {(spec.command, spec.problem(n).part) for n in spec.closure(wanted)}
+        if wanted:
+            kept |= {(needed.command, p.part) for needed in specs.requirements(spec)
+                     for p in needed.problems}
     return [(spec, part) for spec, part in specs.all_parts()
             if spec.homework >= homework and (spec.command, part.problem) not in kept]
 

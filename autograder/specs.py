@@ -69,17 +69,20 @@ class Problem(namedtuple("Problem", "number name points module prefix key part")
         return self.module is not None
 
 
-class Part(namedtuple("Part", "problem path qualname keep section")):
+class Part(namedtuple("Part", "problem path qualname keep section helper")):
     """A function the student writes: ``qualname`` ("Sub.backward", "backward") in the file
     ``path`` (from the project root), graded by ``problem`` (a Problem's ``part``).
 
     ``keep``: how many of its first statements (after the docstring) are starting code
     the handout gives, which a practice-mode stub keeps.  ``section``: where the problem
-    sheet explains it (default: the problem)."""
+    sheet explains it (default: the problem).  ``helper``: a helper of the reference
+    solution that the handout does not ask for (the engine's ``_topological_order``): a
+    starter leaves it out altogether, so the student writes the problem their own way
+    and nothing ungraded is left to implement."""
 
-    def __new__(cls, problem, path, qualname, keep=0, section=None):
+    def __new__(cls, problem, path, qualname, keep=0, section=None, helper=False):
         return super().__new__(cls, str(problem), path, qualname, keep,
-                               section or str(problem))
+                               section or str(problem), helper)
 
 
 Practice = namedtuple("Practice", "module prefix about")

@@ -77,7 +77,9 @@ def test_the_starters_mnist_and_bonus_say_not_implemented(starter):
     result = run(["bash", str(starter / "grade.sh"), "1b"], starter)
     assert result.returncode == 1 and "Total score: 0/25" in result.stdout
     result = run([sys.executable, "sandbox.py"], starter)
-    assert result.returncode == 1 and "needs code you have not written yet" in result.stdout
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "Not run yet (practice mode" in result.stdout
+    assert "the worked example: needs Problem 1.1.2" in result.stdout
 
 
 def test_the_starter_is_the_handouts_layout_with_its_own_readme(starter):
@@ -97,6 +99,9 @@ def test_the_starter_is_the_handouts_layout_with_its_own_readme(starter):
 def test_every_listed_body_is_a_stub_and_the_rest_is_the_reference(starter):
     for spec, part in HW1_PARTS:
         source = (starter / part.path).read_text()
+        if part.helper:                          # the reference's own helpers: left out
+            assert part.qualname not in specs.functions_in(str(starter / part.path)), part
+            continue
         node = specs.functions_in(str(starter / part.path))[part.qualname]
         reference = specs.functions_in(str(ROOT / part.path))[part.qualname]
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
@@ -112,7 +117,8 @@ def test_every_listed_body_is_a_stub_and_the_rest_is_the_reference(starter):
     for path in {p.path for _, p in HW1_PARTS}:
         mine, theirs = specs.functions_in(str(starter / path)), \
             specs.functions_in(str(ROOT / path))
-        assert set(mine) == set(theirs)
+        helpers = {p.qualname for _, p in specs.all_parts() if p.helper and p.path == path}
+        assert set(mine) == set(theirs) - helpers
         for qualname in mine:
             if (path, qualname) not in listed:              # everything unlisted is whole
                 assert ast.dump(mine[qualname]) == ast.dump(theirs[qualname]), qualname
@@ -219,3 +225,37 @@ def test_a_file_or_an_unwritable_folder_is_refused_clearly(tmp_path, monkeypatch
     monkeypatch.setattr(make_handout.os, "access", lambda path, mode: False)
     with pytest.raises(ValueError, match="is not a folder you can write to"):
         make_handout.write_handout(tmp_path / "new" / "starter")
+
+
+def test_the_starter_leaves_out_the_references_helpers_that_nothing_grades(starter):
+    """The handout asks for Function.apply, backward() and Tensor.backward: the engine's
+    helpers are the reference's own way, so a starter does not ask for them."""
+    engine = (starter / "mytorch" / "autograd_engine.py").read_text()
+    for helper in ("_node_of", "_topological_order", "_one_per_input", "_gradient_array"):
+        assert "def {}(".format(helper) not in engine, helper
+    assert "def backward(grad_fn, grad_of_outputs" in engine
+    compile(engine, "autograd_engine.py", "exec")
+
+
+def test_keep_brings_what_a_kept_part_needs(tmp_path):
+    """--keep 3: ./grade.sh m trains; --keep Adam: the bonus's Adam tests pass (the bonus
+    builds on HW1, which comes with it)."""
+    mnist = write_handout(tmp_path / "keep3", keep=["3"])
+    result = run(["bash", str(mnist / "grade.sh"), "m"], mnist)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Final validation accuracy" in result.stdout
+    adam = write_handout(tmp_path / "keepadam", keep=["Adam"])
+    result = run(["bash", str(adam / "grade.sh"), "1b"], adam)
+    scores = json.loads(result.stdout.strip().splitlines()[-1])["scores"]
+    assert scores["Linear Adam"] == 1 and scores["Big Linear ReLU XELoss Adam"] == 4, result.stdout
+    assert scores["Linear ReLU Dropout"] == 0
+
+
+def test_sandbox_in_a_starter_runs_what_it_can_and_names_what_waits(tmp_path):
+    """After 1.1 and 1.2 the worked example and its graph run; the layer's gradcheck waits
+    for 2.1, and the script still ends well."""
+    starter = write_handout(tmp_path / "after12", keep=["1.1.1", "1.1.2", "1.1.3", "1.2"])
+    result = run([sys.executable, "sandbox.py"], starter)
+    assert result.returncode == 0, result.stderr
+    assert "a.grad =" in result.stdout and "The graph of e" in result.stdout
+    assert "gradcheck of a layer: needs Problem 2.1" in result.stdout

@@ -30,10 +30,11 @@ SECTIONS = {"1.1.1": "sub", "1.1.2": "mul", "1.1.3": "div", "1.2": "autograd", "
             "2.6": "momentum", "3": "mnist"}
 
 
-def _parts(problem, files, keep=None):
+def _parts(problem, files, keep=None, helpers=()):
     """The Parts of ``problem``: {file: [qualname, ...]}; ``keep``: {qualname: statements
-    of given starting code}."""
-    return [Part(problem, path, name, (keep or {}).get(name, 0), section=SECTIONS[problem])
+    of given starting code}; ``helpers``: the reference's helpers, left out of a starter."""
+    return [Part(problem, path, name, (keep or {}).get(name, 0), section=SECTIONS[problem],
+                 helper=name in helpers)
             for path, names in files.items() for name in names]
 
 
@@ -44,10 +45,12 @@ PARTS = (
                        TENSOR: ["Tensor.__mul__", "Tensor.__rmul__"]})
     + _parts("1.1.3", {FUNCTIONAL: ["Div.forward", "Div.backward"],
                        TENSOR: ["Tensor.__truediv__", "Tensor.__rtruediv__"]})
-    # Function.apply keeps the handout's starting code: make the node, run forward.
+    # Function.apply keeps the handout's starting code: make the node, run forward.  The
+    # engine's helpers are the reference's own way: a starter leaves them out.
     + _parts("1.2", {ENGINE: ["Function.apply", "backward", "_node_of", "_topological_order",
                               "_one_per_input", "_gradient_array"],
-                     TENSOR: ["Tensor.backward"]}, keep={"Function.apply": 2})
+                     TENSOR: ["Tensor.backward"]}, keep={"Function.apply": 2},
+             helpers=("_node_of", "_topological_order", "_one_per_input", "_gradient_array"))
     # unbroadcast keeps its equal-shape case, so the given Add works before 2.1.
     + _parts("2.1", {"mytorch/nn/sequential.py": ["Sequential.forward"],
                      "mytorch/nn/linear.py": ["Linear.forward"],
