@@ -13,18 +13,7 @@ from mytorch.nn.sequential import Sequential
 from mytorch.optim.adam import Adam
 from mytorch.optim.optimizer import Optimizer
 
-
-def parameter(rng, *shape):
-    return Tensor(rng.standard_normal(shape), requires_grad=True, is_parameter=True)
-
-
-def backward_with_gradient(params, grads):
-    """Make each param's .grad equal the given array by a real backward of sum(c * p)."""
-    loss = None
-    for p, g in zip(params, grads):
-        term = (p * Tensor(g)).sum()
-        loss = term if loss is None else loss + term
-    loss.backward()
+from conftest import backward_with_gradient, parameter
 
 
 class ReferenceAdam:

@@ -15,11 +15,7 @@ from mytorch.nn.sequential import Sequential
 from mytorch.optim.adam import Adam
 
 
-@pytest.fixture(autouse=True)
-def _restore_global_numpy():
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.numpy_seed(None)    # masks come from np.random: restore it after
 
 
 def course_mask(seed, p, shape):

@@ -7,13 +7,7 @@ from mytorch.autograd_engine import AccumulateGrad
 from mytorch.nn.linear import Linear
 
 
-@pytest.fixture(autouse=True)
-def _seeded_global_numpy():
-    """Linear initialises from np.random: seed it, and leave it as it was afterwards."""
-    state = np.random.get_state()
-    np.random.seed(2)
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.numpy_seed(2)   # layers initialise from np.random
 
 
 def make_layer(rng, n_in, n_out):

@@ -20,12 +20,7 @@ CLASSES = 30
 TOL = dict(rtol=1e-10, atol=1e-10)
 
 
-@pytest.fixture(autouse=True)
-def _seeded_global_numpy():
-    state = np.random.get_state()
-    np.random.seed(4)
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.numpy_seed(4)   # layers initialise from np.random
 
 
 def build_model():

@@ -10,13 +10,7 @@ from mytorch.nn.module import Module
 from mytorch.nn.sequential import Sequential
 
 
-@pytest.fixture(autouse=True)
-def _seeded_global_numpy():
-    """Layers initialise from np.random: seed it, and leave it as it was afterwards."""
-    state = np.random.get_state()
-    np.random.seed(1)
-    yield
-    np.random.set_state(state)
+pytestmark = pytest.mark.numpy_seed(1)   # layers initialise from np.random
 
 
 def parameter(*shape):

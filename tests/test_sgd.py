@@ -11,26 +11,10 @@ from mytorch.nn.sequential import Sequential
 from mytorch.optim.optimizer import Optimizer
 from mytorch.optim.sgd import SGD
 
-
-@pytest.fixture(autouse=True)
-def _seeded_global_numpy():
-    state = np.random.get_state()
-    np.random.seed(3)
-    yield
-    np.random.set_state(state)
+from conftest import backward_with_gradient, parameter
 
 
-def parameter(rng, *shape):
-    return Tensor(rng.standard_normal(shape), requires_grad=True, is_parameter=True)
-
-
-def backward_with_gradient(params, grads):
-    """Make each param's .grad equal the given array by a real backward of sum(c * p)."""
-    loss = None
-    for p, g in zip(params, grads):
-        term = (p * Tensor(g)).sum()
-        loss = term if loss is None else loss + term
-    loss.backward()
+pytestmark = pytest.mark.numpy_seed(3)
 
 
 def as_array(momentum):
