@@ -415,3 +415,29 @@ def test_a_failing_practice_check_shows_the_students_line():
     assert "ValueError: a bug in Sum.backward" in practice
     assert "mytorch/nn/functional.py" in practice and \
         "raise ValueError('a bug in Sum.backward')" in practice, practice
+
+
+def test_an_endless_loop_in_the_engine_costs_one_time_limit_not_one_per_problem():
+    """The problems that use a timed-out problem's code are not graded (and say why), so a
+    full run with one endless loop takes about one time limit."""
+    engine_loop = Edit("mytorch/autograd_engine.py", "    for node in _topological_order(grad_fn):\n",
+                       "    while True:\n        pending = dict(pending)\n"
+                       "    for node in _topological_order(grad_fn):\n")
+    previous = os.environ.get(grading.TIMEOUT_ENV)
+    os.environ[grading.TIMEOUT_ENV] = "2"
+    try:
+        started = time.perf_counter()
+        result = grade_copy([engine_loop])
+        seconds = time.perf_counter() - started
+    finally:
+        if previous is None:
+            del os.environ[grading.TIMEOUT_ENV]
+        else:
+            os.environ[grading.TIMEOUT_ENV] = previous
+    assert result.failing == {"1.2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"}, result.report
+    assert "timed out after 2 s" in result.report
+    assert "pending = dict(pending)" in result.report         # the looping line is shown
+    block = result.report.split("\nFAIL 2.4 ")[1].split("\nFAIL ")[0]
+    assert "not graded: it uses the code of 1.2, which ran out of time" in block
+    assert result.report.count("timed out after") == 1
+    assert seconds < 20                        # one limit (and the grace), not seven

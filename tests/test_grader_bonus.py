@@ -194,3 +194,9 @@ def test_bonus_fixtures_match_pytorch():
     pytest.importorskip("torch", reason="PyTorch is the optional oracle: see the README's set-up")
     from autograder import make_fixtures
     assert make_fixtures.check(make_fixtures.generate(SPEC), SPEC.fixtures) == 0
+
+
+def test_a_one_point_test_says_one_point(graded):
+    report = graded["Adam without bias correction"].report
+    assert "FAIL Linear Adam (1 point)\n" in report and "(1 points)" not in report
+    assert "FAIL Big Linear ReLU XELoss Adam (4 points)" in report
