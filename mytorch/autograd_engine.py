@@ -236,11 +236,11 @@ class Function:
             backward_function.ctx.needs_input_grad = needs
             backward_function.next_functions = parents
             backward_function.shape = output_tensor.shape
-            output_tensor.requires_grad = True
+            output_tensor._requires_grad = True      # the setter minus its float check
             output_tensor.is_leaf = False
             output_tensor.grad_fn = backward_function
         elif output_tensor.requires_grad:     # flagged by its forward, but no graph is built
-            output_tensor.requires_grad = False       # (no_grad(), or constant inputs)
+            output_tensor._requires_grad = False      # (no_grad(), or constant inputs)
             output_tensor.is_leaf = True
         return output_tensor
 

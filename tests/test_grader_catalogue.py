@@ -61,11 +61,11 @@ APPLY_SETS_FLAGS = '''        if True in needs:
             backward_function.ctx.needs_input_grad = needs
             backward_function.next_functions = parents
             backward_function.shape = output_tensor.shape
-            output_tensor.requires_grad = True
+            output_tensor._requires_grad = True      # the setter minus its float check
             output_tensor.is_leaf = False
             output_tensor.grad_fn = backward_function
         elif output_tensor.requires_grad:     # flagged by its forward, but no graph is built
-            output_tensor.requires_grad = False       # (no_grad(), or constant inputs)
+            output_tensor._requires_grad = False      # (no_grad(), or constant inputs)
             output_tensor.is_leaf = True
         return output_tensor'''
 # The handout's starting code for apply, completed the way it invites: link each input's
@@ -478,8 +478,8 @@ MISTAKES = [
                   "        return tensor.Tensor(x.data @ W + bias.data)")],
             {"2.1"}, words="x W + b: the weight is not transposed"),
     Mistake("momentum keeps moving a parameter whose .grad is None", "2.3",
-            [edit(SGD, "            if param.grad is None:\n                continue",
-                  "            if param.grad is None:\n                param.data += "
+            [edit(SGD, "            if grad is None:\n                continue",
+                  "            if grad is None:\n                param.data += "
                   "self.momentum * delta\n                continue")],
             {"2.6"}, words="it kept moving by its momentum"),
     # 2.6 Momentum

@@ -28,9 +28,10 @@ class SGD(Optimizer):
     def step(self):
         """Update every parameter that has a gradient (handout 2.3); skip the others."""
         for param, delta in zip(self.params, self.momentums):
-            if param.grad is None:
+            grad = param.grad
+            if grad is None:
                 continue
-            if param.grad.data.shape != delta.shape:     # a .grad set by hand, say
+            if grad._data.shape != delta.shape:          # a .grad set by hand, say
                 raise self._wrong_shape(param, delta.shape)
             if self.momentum:
                 self.momentum_step(param, delta)
