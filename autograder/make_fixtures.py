@@ -269,7 +269,7 @@ def check(generated, directory):
                 old = committed[key]
                 same = old.shape == value.shape and (
                     np.array_equal(old, value) if old.dtype.kind not in "fc"
-                    else np.allclose(old, value, rtol=1e-12, atol=1e-14))
+                    else np.allclose(old, value, rtol=1e-12, atol=1e-14, equal_nan=True))
                 if not same:
                     print("{}: {} differs".format(filename, key))
                     status = 1

@@ -90,6 +90,9 @@ def check_forward(function, fx):
              name, "k" if dims == 1 else "a, b",
              "p*stride + k" if dims == 1 else "i*stride + a, j*stride + b"),
          conv_forward(X, flipped, B, stride)),
+        ("the stride is ignored: output position p reads x[p*stride + k], not x[p + k]",
+         conv_forward(X[(Ellipsis,) + tuple(slice(0, o + W.shape[-1] - 1)
+                                            for o in expected.shape[2:])], W, B, 1)),
         ("the bias is missing", conv_forward(X, W, 0 * B, stride)),
         ("the bias is added once per input channel", conv_forward(X, W, X.shape[1] * B, stride))]
     if dims == 2:

@@ -67,7 +67,8 @@ def check_layers(model, expected, what, section):
 def _run(model_class, case, expected_layers, section, conv_weights, wrong):
     """Build ``model_class``, load the case's weights (transposed views of the files'
     arrays), check its conv weights against ``conv_weights(w1, w2, w3)`` and its output
-    against PyTorch's; ``wrong(w1, w2, w3)``: typical wrong conv weights, described."""
+    against PyTorch's; ``wrong(w1, w2, w3)``: for each conv, typical wrong weights
+    (description, value)."""
     fx = fixture("scanning", case)
     what = model_class.__name__
     model = model_class()
@@ -100,7 +101,7 @@ def _run(model_class, case, expected_layers, section, conv_weights, wrong):
               "shared block (see {}: which inputs each block's neurons read)".format(
                   where, SHEET.format(section)))
         assert_close(data, w, where + ": (out_channel, in_channel, kernel_size)", RTOL, ATOL,
-                     alternatives=[(d, values[index]) for d, values in alternatives])
+                     alternatives=alternatives[index])
         assert_close(conv.bias, np.zeros(w.shape[0]), where.replace(".weight", ".bias") +
                      ": the biases stay zero (the MLP has none)")
     run_on_grader_layers(layers)
@@ -121,13 +122,11 @@ def simple_weights(w1, w2, w3):
 
 
 def simple_mistakes(w1, w2, w3):
-    rest = (w2[:, :, None].astype(float), w3[:, :, None].astype(float))
-    return [("w1 reshaped channel-major: its 192 inputs run time step by time step "
-             "(input t*24 + c), so split them into (8 steps, 24 channels) and swap those axes "
-             "(see {})".format(SHEET.format("simple-scanning-mlp")),
-             (w1.reshape(8, 24, 8).astype(float),) + rest),
-            ("the time steps of w1 are in reverse order",
-             (w1.reshape(8, 8, 24).transpose(0, 2, 1)[:, :, ::-1].astype(float),) + rest)]
+    steps = w1.reshape(8, 8, 24).transpose(0, 2, 1).astype(float)
+    return [[("w1 reshaped channel-major: its 192 inputs run time step by time step (input "
+              "t*24 + c), so split them into (8 steps, 24 channels) and swap those axes (see "
+              "{})".format(SHEET.format("simple-scanning-mlp")), w1.reshape(8, 24, 8)),
+             ("the time steps of w1 are in reverse order", steps[:, :, ::-1])], [], []]
 
 
 def test_simple_scanning_mlp_integer_weights():
@@ -153,17 +152,14 @@ def distributed_weights(w1, w2, w3):
 
 
 def distributed_mistakes(w1, w2, w3):
-    right = distributed_weights(w1, w2, w3)
-    section = SHEET.format("distributed-scanning-mlp")
-    return [("the blocks reshaped channel-major: each block's inputs run position by "
-             "position, so split them into (positions, channels) and swap those axes (see "
-             "{})".format(section),
-             (w1[0:2, 0:48].reshape(2, 24, 2), w2[0:8, 0:4].reshape(8, 2, 2),
-              w3.reshape(4, 8, 2))),
-            ("layer 3's weights reshaped channel-major: its 16 inputs are 2 positions of "
-             "layer 2's 8 channels", right[:2] + (w3.reshape(4, 8, 2),)),
-            ("layer 2's block reshaped channel-major: its 4 inputs are 2 positions of layer "
-             "1's 2 channels", (right[0], w2[0:8, 0:4].reshape(8, 2, 2), right[2]))]
+    see = " (see {})".format(SHEET.format("distributed-scanning-mlp"))
+    return [[("layer 1's block reshaped channel-major: its 48 inputs are 2 time steps of 24 "
+              "channels, step by step, so split them into (steps, channels) and swap those "
+              "axes" + see, w1[0:2, 0:48].reshape(2, 24, 2))],
+            [("layer 2's block reshaped channel-major: its 4 inputs are 2 positions of layer "
+              "1's 2 channels, position by position" + see, w2[0:8, 0:4].reshape(8, 2, 2))],
+            [("layer 3's weights reshaped channel-major: its 16 inputs are 2 positions of "
+              "layer 2's 8 channels, position by position" + see, w3.reshape(4, 8, 2))]]
 
 
 def test_distributed_scanning_mlp():
