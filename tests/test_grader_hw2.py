@@ -356,6 +356,16 @@ def test_every_part_points_at_a_section_of_the_problem_sheet():
             assert '<a id="{}"></a>'.format(part.section) in sheet, part
 
 
+def test_the_readme_counts_the_catalogues_right():
+    from test_grader_hw2_bonus import MISTAKES as BONUS_MISTAKES
+    readme = (ROOT / "README.md").read_text()
+    counts = "{} for `./grade.sh 2`, {} for `./grade.sh 2b`".format(len(MISTAKES),
+                                                                   len(BONUS_MISTAKES))
+    assert counts in readme
+    assert "apply {} and {} typical mistakes".format(len(MISTAKES), len(BONUS_MISTAKES)) \
+        in " ".join(readme.split())
+
+
 def test_grade_sh_2_grades_one_problem(tmp_path):
     result = subprocess.run(["sh", str(ROOT / "grade.sh"), "2", "1.2"], cwd=str(tmp_path),
                             capture_output=True, text=True, timeout=120,
