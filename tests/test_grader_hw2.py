@@ -11,6 +11,7 @@ written as a full convolution, another copy of each shared block, ...) scores 95
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from autograder import grading, specs
 from grader_harness import Edit, Mistake, grade_copies
+from test_grader_catalogue import ALTERNATIVES as HW1_ALTERNATIVES
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONAL = "mytorch/nn/functional.py"
@@ -245,6 +247,10 @@ MISTAKES = [
             [edit(HW2, "convolutions = [Conv1d(24, 56, 5, 1), Tanh(),",
                   "convolutions = [Conv1d(24, 56, 5, 1), ReLU(),")],
             {"3"}, words="CNN().layers should be [Conv1d(24, 56, 5, 1), Tanh()"),
+    Mistake("get_final_conv_output_size left as the course's TODO stub", "3",
+            [edit(HW2, FINAL_SIZE, '    raise Exception("TODO!")')],
+            {"3"}, words="not implemented yet: get_final_conv_output_size (Problem 3 of "
+                         "./grade.sh 2)"),
     Mistake("the CNN's second convolution with stride 1", "3",
             [edit(HW2, "Conv1d(56, 28, 6, 2), ReLU()", "Conv1d(56, 28, 6, 1), ReLU()")],
             {"3"}, words="Conv1d(56, 28, 6, 1)"),
@@ -282,6 +288,9 @@ ALTERNATIVES = {
             width = (width - layer.kernel_size) // layer.stride + 1
     return width''')],
 }
+# The grader's own Functions run on any engine written to the handout.
+ALTERNATIVES["HW1's engine as the handout writes it (recursive, a plain apply)"] = \
+    HW1_ALTERNATIVES["the handout's recursive engine and a plain apply"]
 ALTERNATIVES["all of them together"] = [
     e for name, edits in ALTERNATIVES.items()
     if name != "backward as a full convolution with the flipped kernel" for e in edits]
@@ -299,6 +308,11 @@ def graded():
     jobs = [(m.name, m.edits, "2") for m in MISTAKES + [INSIDE]]
     jobs += [("alternative: " + name, edits, "2") for name, edits in ALTERNATIVES.items()]
     return grade_copies(jobs)
+
+
+def blamed(report):
+    """The problems that the report's "fails inside your X: see P" notes name."""
+    return set(re.findall(r"fails inside your [^\n]*?: see ([^\n]+)$", report, re.M))
 
 
 def allowed(problem):
@@ -330,6 +344,7 @@ def test_a_typical_mistake_costs_exactly_its_problems(mistake, graded):
     assert result.failing == mistake.costs, result.report
     assert mistake.costs <= allowed(mistake.problem)
     assert mistake.words in result.report, result.report
+    assert blamed(result.report) <= {mistake.problem}, result.report    # blame with evidence
     total = 95 - sum(p.points for p in SPEC.graded_problems if p.number in mistake.costs)
     assert "Total score: {}/95".format(total) in result.report
     assert json.loads(result.report.strip().splitlines()[-1])["scores"] == result.scores
@@ -339,6 +354,7 @@ def test_a_failure_inside_an_hw1_part_names_it(graded):
     result = graded[INSIDE.name]
     assert result.failing == INSIDE.costs, result.report
     assert INSIDE.words in result.report, result.report
+    assert blamed(result.report) == {INSIDE.problem}
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))

@@ -10,6 +10,7 @@ convolution with the flipped kernel, max pooling by argmax) scores 25.
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,15 +96,17 @@ CORRECT_TAP_FORWARD = TAP_FORWARD.format(rows=2, cols=3, tap="a, b")
 CORRECT_TAP_BACKWARD = TAP_BACKWARD.format(step="s", average="", bias_axes="(0, 2, 3)")
 MAX_FORWARD = "return tensor.Tensor(_max_taps(x.data, kernel_size, stride)[0])"
 MAX_WINDOWS = "window_grads = (np.arange(k * k).reshape(k * k, 1, 1, 1, 1) == taps) * g"
-MAX_RETURN = '''        window_grads = np.moveaxis(window_grads.reshape((k, k) + g.shape), (0, 1), (4, 5))
-        return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)'''
+MAX_RETURN = ('''        window_grads = np.moveaxis(window_grads.reshape((k, k) + g.shape), (0, 1), '''
+              '''(4, 5))
+        return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)''')
 MAX_BACKWARD = '''        _, taps = _max_taps(x.data, k, ctx.stride)
         # The windows' gradient: g at each window's first maximum, 0 at its other taps,
         # laid out tap by tap (K, K, N, C, H_out, W_out) for col2im's tap loop.
 ''' + "        " + MAX_WINDOWS + "\n" + MAX_RETURN
 AVG_FORWARD = "return tensor.Tensor(im2col(x.data, kernel_size, stride).mean(axis=(-2, -1)))"
-AVG_BACKWARD = '''        window_grads = np.broadcast_to((g / (k * k))[..., None, None], g.shape + (k, k))
-        return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)'''
+AVG_BACKWARD = ('''        window_grads = np.broadcast_to((g / (k * k))[..., None, None], '''
+                '''g.shape + (k, k))
+        return _grads(col2im(window_grads, x.shape, ctx.stride), None, None)''')
 FIRST_MAXIMUM = '''    first = np.full(best.shape, len(taps) - 1, dtype=np.intp)
     for tap in range(len(taps) - 2, -1, -1):'''
 
@@ -160,6 +163,10 @@ MISTAKES = [
     Mistake("MaxPool2d backward ignores the stride", "MaxPool2d 2",
             [edit(FUNCTIONAL, MAX_RETURN, MAX_RETURN.replace("ctx.stride)", "1)"))],
             costs("MaxPool2d 2"), words="MaxPool2d.backward(ctx, grad_output"),
+    Mistake("MaxPool2d backward left as the course's TODO stub", "MaxPool2d 2",
+            [edit(FUNCTIONAL, MAX_BACKWARD, '        raise Exception("TODO!")')],
+            costs("MaxPool2d 2"), words="not implemented yet: MaxPool2d.backward (Bonus "
+                                        "MaxPool2d)"),
     Mistake("MaxPool2d backward ignores grad_output", "MaxPool2d 2",
             [edit(FUNCTIONAL, MAX_WINDOWS, MAX_WINDOWS.replace("* g", "* 1.0"))],
             costs("MaxPool2d 2"), words="the upstream gradient was ignored"),
@@ -229,6 +236,11 @@ def graded():
     return grade_copies(jobs)
 
 
+def blamed(report):
+    """The problems that the report's "fails inside your X: see P" notes name."""
+    return set(re.findall(r"fails inside your [^\n]*?: see ([^\n]+)$", report, re.M))
+
+
 def allowed(problem):
     return {p.number for p in SPEC.graded_problems if problem in SPEC.closure([p.number])}
 
@@ -260,6 +272,7 @@ def test_a_typical_bonus_mistake_costs_exactly_its_tests(mistake, graded):
     assert result.failing == mistake.costs, result.report
     assert mistake.costs <= allowed(mistake.problem)
     assert mistake.words in result.report, result.report
+    assert blamed(result.report) <= {mistake.problem}, result.report    # blame with evidence
     assert json.loads(result.report.strip().splitlines()[-1])["scores"] == result.scores
 
 
@@ -267,6 +280,8 @@ def test_a_failure_inside_hw2s_helpers_names_them(graded):
     result = graded[INSIDE.name]
     assert result.failing == INSIDE.costs, result.report
     assert INSIDE.words in result.report, result.report
+    # Conv2d's backward raises inside _conv_backward (1.1.2's part), which 1.1.2 fails too
+    assert blamed(result.report) == {INSIDE.problem, "1.1.2 of ./grade.sh 2"}
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))

@@ -131,7 +131,8 @@ def test_the_spec_lists_issue_18s_parts():
     owned = {(p.problem, p.qualname) for p in SPEC.parts}
     assert {("1.1.1", "get_conv1d_output_size"), ("1.1.1", "Conv1d.forward"),
             ("1.1.2", "Conv1d.backward"), ("1.2", "Flatten.forward"),
-            ("2.1", "CNN_SimpleScanningMLP.__init__"), ("2.1", "CNN_SimpleScanningMLP.init_weights"),
+            ("2.1", "CNN_SimpleScanningMLP.__init__"),
+            ("2.1", "CNN_SimpleScanningMLP.init_weights"),
             ("2.2", "CNN_DistributedScanningMLP.__init__"),
             ("2.2", "CNN_DistributedScanningMLP.init_weights"), ("3", "CNN.__init__"),
             ("3", "get_final_conv_output_size")} <= owned

@@ -10,7 +10,7 @@ missing bias, the stride ignored, an ignored upstream gradient, swapped kernel a
 """
 import numpy as np
 
-from autograder.helpers import assert_close, check
+from autograder.helpers import assert_close, check, to_array
 from autograder.hw2_autograder.grader_layers import (ATOL, RTOL, conv_backward,
                                                      conv_backward_stride_ignored, conv_forward,
                                                      output_size)
@@ -68,7 +68,7 @@ def shape_hint(got, expected, spatial, kernel, stride):
 
 
 def check_output_shape(what, out, expected, spatial, kernel, stride, layout):
-    got = np.shape(getattr(out, "data", out))
+    got = to_array(out, what + ": output").shape
     check(got == expected.shape, "{}: output of shape {} expected {}, got {}{}".format(
         what, expected.shape, layout, got, shape_hint(got, expected.shape, spatial, kernel,
                                                       stride)))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local autograder for the HW2 bonus: Conv2d, MaxPool2d, AvgPool2d, a small CNN (``./grade.sh 2b``).
+"""Local autograder for the HW2 bonus (``./grade.sh 2b``): Conv2d, MaxPool2d, AvgPool2d, a CNN.
 
     python3 autograder/hw2_bonus_autograder/runner.py             # every test (25 points)
     python3 autograder/hw2_bonus_autograder/runner.py MaxPool2d   # one layer's two tests
