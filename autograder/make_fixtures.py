@@ -77,13 +77,35 @@ def _bn_init(rng, features):
     return {"gamma": rng.uniform(0.5, 1.5, features), "beta": rng.normal(size=features)}
 
 
+def _conv_init(dims):
+    """PyTorch's default for a convolution with ``dims`` spatial axes: weight and bias
+    uniform in +-1/sqrt(fan_in), fan_in = in_channels * kernel_size**dims."""
+    def init(rng, c_in, c_out, kernel_size, stride=1):
+        bound = 1.0 / np.sqrt(c_in * kernel_size ** dims)
+        shape = (c_out, c_in) + (kernel_size,) * dims
+        return {"weight": rng.uniform(-bound, bound, shape),
+                "bias": rng.uniform(-bound, bound, c_out)}
+    return init
+
+
+WEIGHT_AND_BIAS = {"weight": "weight", "bias": "bias"}
 LAYERS = {
     "linear": Layer("Linear", lambda i, o: torch.nn.Linear(i, o).double(), _linear_init,
-                    {"weight": "weight", "bias": "bias"}),
+                    WEIGHT_AND_BIAS),
     "bn": Layer("BatchNorm1d", lambda c: torch.nn.BatchNorm1d(c).double(),   # eps 1e-5, momentum 0.1
                 _bn_init, {"gamma": "weight", "beta": "bias"}),
     "relu": Layer("ReLU", lambda: torch.nn.ReLU(), None, {}),
+    "tanh": Layer("Tanh", lambda: torch.nn.Tanh(), None, {}),
+    "sigmoid": Layer("Sigmoid", lambda: torch.nn.Sigmoid(), None, {}),
     "dropout": Layer("Dropout", None, None, {}),         # the course's mask: see forward
+    # Conv1d(in, out, kernel_size, stride) and Conv2d alike; pooling (kernel_size, stride)
+    "conv1d": Layer("Conv1d", lambda i, o, k, s=1: torch.nn.Conv1d(i, o, k, s).double(),
+                    _conv_init(1), WEIGHT_AND_BIAS),
+    "conv2d": Layer("Conv2d", lambda i, o, k, s=1: torch.nn.Conv2d(i, o, k, s).double(),
+                    _conv_init(2), WEIGHT_AND_BIAS),
+    "maxpool2d": Layer("MaxPool2d", lambda k, s: torch.nn.MaxPool2d(k, s), None, {}),
+    "avgpool2d": Layer("AvgPool2d", lambda k, s: torch.nn.AvgPool2d(k, s), None, {}),
+    "flatten": Layer("Flatten", lambda: torch.nn.Flatten(), None, {}),
 }
 
 
@@ -247,7 +269,7 @@ def check(generated, directory):
                 old = committed[key]
                 same = old.shape == value.shape and (
                     np.array_equal(old, value) if old.dtype.kind not in "fc"
-                    else np.allclose(old, value, rtol=1e-12, atol=1e-14))
+                    else np.allclose(old, value, rtol=1e-12, atol=1e-14, equal_nan=True))
                 if not same:
                     print("{}: {} differs".format(filename, key))
                     status = 1

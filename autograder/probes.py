@@ -4,7 +4,9 @@
   op's ``forward`` with a fresh ContextManager and records the call, but builds no
   graph.  1.1.x tests use it to check that ``a - b`` calls ``Sub`` without running
   the student's engine (1.2).
-- ``call_op(F.Sub, a, b, grad=G)``: forward then backward, called directly.
+- ``call_op(F.Sub, a, b, grad=G)``: forward then backward, called directly;
+  ``call_backward(F.Conv1d, ctx, G)``: backward alone, on a ctx the test filled;
+  ``call_function(get_conv1d_output_size, 60, 5, 1)``: a plain function.
 - ``WeightedSum``, ``Scale``, ``Product``: Functions written by the grader.  They
   go through the student's ``Function.apply`` and engine (1.2) but not through
   the student's ops: the 2.x tests backpropagate from ``WeightedSum(y, R)`` (the
@@ -106,6 +108,25 @@ def _check_unchanged(args, before, what):
                   "{} changed its input {}'s .data in place: that tensor may be used elsewhere "
                   "in the graph (and saved for backward); leave inputs as they are and return "
                   "a new Tensor".format(what, index))
+
+
+def call_backward(function, ctx, grad):
+    """``function.backward(ctx, grad)`` (``grad`` an array or a Tensor) on a ctx the test
+    filled itself, the way the handout's given first statements of forward fill it (so
+    backward is checked without running the student's forward); the gradients as a
+    tuple."""
+    CHECKED.add(function.__name__ + ".backward")
+    if not isinstance(grad, Tensor):
+        grad = Tensor(np.array(grad, dtype=np.float64))
+    grads = function.backward(ctx, grad)
+    return as_tuple(grads, "{}.backward(ctx, grad_output)".format(function.__name__))
+
+
+def call_function(function, *args):
+    """``function(*args)`` for a plain function (not an op: ``get_conv1d_output_size``),
+    called directly by a test that checks what it returns."""
+    CHECKED.add(getattr(function, "__qualname__", function.__name__))
+    return function(*args)
 
 
 def as_tuple(grads, what):

@@ -29,7 +29,14 @@ LAYERS = {
     "Linear": Layer("mytorch.nn.linear", "Linear", int, ("weight", "bias")),
     "BatchNorm1d": Layer("mytorch.nn.batchnorm", "BatchNorm1d", int, ("gamma", "beta")),
     "ReLU": Layer("mytorch.nn.activations", "ReLU", int, ()),
+    "Tanh": Layer("mytorch.nn.activations", "Tanh", int, ()),
+    "Sigmoid": Layer("mytorch.nn.activations", "Sigmoid", int, ()),
     "Dropout": Layer("mytorch.nn.dropout", "Dropout", float, ()),
+    "Conv1d": Layer("mytorch.nn.conv", "Conv1d", int, ("weight", "bias")),
+    "Conv2d": Layer("mytorch.nn.conv", "Conv2d", int, ("weight", "bias")),
+    "MaxPool2d": Layer("mytorch.nn.conv", "MaxPool2d", int, ()),
+    "AvgPool2d": Layer("mytorch.nn.conv", "AvgPool2d", int, ()),
+    "Flatten": Layer("mytorch.nn.conv", "Flatten", int, ()),
 }
 
 
@@ -38,22 +45,26 @@ def layer_class(name):
     return getattr(importlib.import_module(layer.module), layer.cls)
 
 
-def build(fx, sequential=True):
+def build(fx, sequential=True, model=None):
     """The case's layers (in a Sequential unless ``sequential=False``: then the one layer
-    alone), loaded with its initial weights.
+    alone), loaded with its initial weights.  ``model``: (module, its layers) built by
+    the test itself (the student's CNN), whose layers are the case's: only loaded.
 
     Returns the model, its layers and [(fixture name, label, parameter Tensor)]."""
-    layers = []
-    for text in fx["layers"]:
-        name, args = re.fullmatch(r"(\w+)\(([\d., ]*)\)", str(text)).groups()
-        kind = LAYERS[name]
-        layers.append(layer_class(name)(*[kind.argument(a) for a in args.split(",")
-                                          if a.strip()]))
-    if sequential:
-        Sequential = getattr(importlib.import_module("mytorch.nn.sequential"), "Sequential")
-        model = Sequential(*layers)
+    if model is not None:
+        model, layers = model[0], list(model[1])
     else:
-        model = layers[0]
+        layers = []
+        for text in fx["layers"]:
+            name, args = re.fullmatch(r"(\w+)\(([\d., ]*)\)", str(text)).groups()
+            kind = LAYERS[name]
+            layers.append(layer_class(name)(*[kind.argument(a) for a in args.split(",")
+                                              if a.strip()]))
+        if sequential:
+            Sequential = getattr(importlib.import_module("mytorch.nn.sequential"), "Sequential")
+            model = Sequential(*layers)
+        else:
+            model = layers[0]
     params = []
     for index, text in enumerate(fx["layers"]):
         for attr in LAYERS[str(text).split("(")[0]].params:
@@ -100,16 +111,17 @@ def check_parameters_stay_leaves(params, optimizer, where):
               "update each parameter's .data, not replace the parameter".format(where, index))
 
 
-def replay(fx, sequential=True, check_grads=True):
-    """Build the model of ``fx`` (a model case: ``fixture("mlp", "sgd")``) and run its
-    steps, checking everything it recorded.
+def replay(fx, sequential=True, check_grads=True, model=None):
+    """Build the model of ``fx`` (a model case: ``fixture("mlp", "sgd")``), or load the
+    one given (``model``: see ``build``), and run its steps, checking everything it
+    recorded.
 
     Step kinds: "train" (train mode, forward and backward), "eval" (eval mode,
     forward only), "eval-grad" (eval mode, forward and backward).  With
     ``check_grads=False`` a forward-only test checks the outputs, the loss and the
     running statistics, and backpropagates only when the case trains."""
     case = fx.label.partition(":")[2]
-    model, layers, params = build(fx, sequential)
+    model, layers, params = build(fx, sequential, model)
     optimizer = make_optimizer(fx, params)
     kind_of_update = str(fx["optimizer"])
     BatchNorm1d = layer_class("BatchNorm1d") if any(

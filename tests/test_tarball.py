@@ -203,3 +203,34 @@ def test_a_symlinked_library_or_file_is_packed_as_its_content(tmp_path):
     with tarfile.open(str(project / "handin.tar")) as tar:
         member = tar.getmember("hw1/mnist.py")
         assert member.isfile() and tar.extractfile(member).read() == real.read_bytes()
+
+
+def test_tarball_2_packs_mytorch_and_hw2_and_grades_like_the_original(project, tmp_path):
+    """./create_tarball.sh 2: every .py of mytorch/ and hw2/ (mnist_cnn.py too), nothing of
+    hw1/, and hw2's figures and notes named as left out; the extracted copy scores 95."""
+    for clutter in ("hw2/cnn_filters.png", "hw2/notes.txt"):
+        (project / clutter).write_bytes(b"clutter")
+    result = run(["sh", project / "create_tarball.sh", "2"], project.parent)
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(str(project / "handin.tar")) as tar:
+        names = tar.getnames()
+    hw2 = {p.relative_to(project).as_posix() for p in (project / "hw2").glob("*.py")}
+    mytorch = {name for name in handout_files(project) if name.startswith("mytorch/")}
+    assert sorted(names) == sorted(mytorch | hw2)
+    assert {"hw2/hw2.py", "hw2/mlp_scan.py", "hw2/mnist_cnn.py",
+            "mytorch/nn/conv.py"} <= set(names)
+    left_out = section(result.stdout, "Left out (not part of homework 2's submission):")
+    assert {"hw2/cnn_filters.png", "hw2/notes.txt"} <= set(left_out)
+    assert not any(name.startswith("hw1/") for name in names + left_out)
+
+    fresh = copy_project(tmp_path / "fresh")
+    for handed_in in ("mytorch", "hw2"):               # only the tarball's copy may count
+        shutil.rmtree(str(fresh / handed_in))
+    with tarfile.open(str(project / "handin.tar")) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(str(fresh), filter="data")
+        else:
+            tar.extractall(str(fresh))
+    submitted = run(["bash", fresh / "grade.sh", "2"], tmp_path)
+    assert submitted.returncode == 0, submitted.stdout
+    assert "Total score: 95/95" in submitted.stdout.splitlines()
