@@ -179,7 +179,7 @@ MISTAKES = [
             [edit(FUNCTIONAL, AVG_FORWARD, '''data = x.data
         data /= kernel_size * kernel_size
         return tensor.Tensor(im2col(data, kernel_size, stride).sum(axis=(-2, -1)))''')],
-            {"AvgPool2d 1"}, words="modified its argument x in place"),
+            {"AvgPool2d 1"}, words="changed its input 0's .data in place"),
     Mistake("AvgPool2d backward divides by kernel_size", "AvgPool2d 2",
             [edit(FUNCTIONAL, "(g / (k * k))[..., None, None]", "(g / k)[..., None, None]")],
             costs("AvgPool2d 2"), words="divided by kernel_size: each of the window's"),

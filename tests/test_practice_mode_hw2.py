@@ -77,7 +77,8 @@ def test_the_hw2_starter_grades_0_and_says_what_is_not_implemented(starter):
         assert set(failing) == {p.key for p in spec.graded_problems}
         for key, block in failing.items():
             assert "not implemented yet:" in block, (key, block)
-    assert "not implemented yet: Conv1d.backward (Problem 1.1.2 of ./grade.sh 2)" in run(
+    assert "not implemented yet: Conv1d.backward (Problem 1.1.2 of ./grade.sh 2; see " \
+        "docs/hw2p1.md#conv1d-backward)" in run(
         ["sh", starter / "grade.sh", "2", "1.1.2"], starter).stdout
 
 
