@@ -424,7 +424,7 @@ def test_an_endless_loop_in_the_engine_costs_one_time_limit_not_one_per_problem(
                        "    while True:\n        pending = dict(pending)\n"
                        "    for node in _topological_order(grad_fn):\n")
     previous = os.environ.get(grading.TIMEOUT_ENV)
-    os.environ[grading.TIMEOUT_ENV] = "2"
+    os.environ[grading.TIMEOUT_ENV] = "5"      # (the import of the code must fit in it too)
     try:
         started = time.perf_counter()
         result = grade_copy([engine_loop])
@@ -435,9 +435,9 @@ def test_an_endless_loop_in_the_engine_costs_one_time_limit_not_one_per_problem(
         else:
             os.environ[grading.TIMEOUT_ENV] = previous
     assert result.failing == {"1.2", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"}, result.report
-    assert "timed out after 2 s" in result.report
+    assert "timed out after 5 s" in result.report
     assert "pending = dict(pending)" in result.report         # the looping line is shown
     block = result.report.split("\nFAIL 2.4 ")[1].split("\nFAIL ")[0]
     assert "not graded: it uses the code of 1.2, which ran out of time" in block
     assert result.report.count("timed out after") == 1
-    assert seconds < 20                        # one limit (and the grace), not seven
+    assert seconds < 30                        # one limit (and the grace), not seven (49 s)
