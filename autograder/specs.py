@@ -174,12 +174,12 @@ class Homework:
 
     def stub_message(self, part):
         """The NotImplementedError message of ``part``'s practice-mode stub."""
-        if self.bonus:
-            where = "./grade.sh {} grades it".format(self.command)
-        elif self.sheet is None:
-            where = "handout section {}".format(part.section)
-        else:
+        if self.sheet is not None:
             where = "see {}".format(self.section_link(part.section))
+        elif self.bonus:
+            where = "./grade.sh {} grades it".format(self.command)
+        else:
+            where = "handout section {}".format(part.section)
         return "{}: implement {} ({})".format(self.label(part.problem), part.qualname, where)
 
     def section_link(self, section):
