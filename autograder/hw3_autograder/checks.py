@@ -12,6 +12,8 @@ import numpy as np
 from autograder.helpers import CheckFailure, assert_close, check, fixtures_beside, to_array
 from mytorch.tensor import Tensor
 
+# A failure's "at" line is the test's that called a check here (helpers.short_traceback).
+__tracebackhide__ = True
 fixture = fixtures_beside(__file__)
 
 
@@ -96,3 +98,13 @@ def packed_fields(ps, what):
           "{}: .data is a {}, not a Tensor: build it with Tensor operations, so that gradients "
           "flow through it".format(what, type(ps.data).__name__))
     return ps.data, ps.sorted_indices, ps.batch_sizes
+
+
+def assert_shape(value, shape, name):
+    """Before backpropagating through ``value``: it has ``shape`` (else the probe loss could
+    not be formed; the forward's test says more)."""
+    got = getattr(value, "shape", None)
+    check(isinstance(value, Tensor) and tuple(got) == tuple(shape),
+          "{}: a Tensor of shape {} expected, got {}".format(
+              name, tuple(shape), "shape {}".format(tuple(got)) if isinstance(value, Tensor)
+              else "a " + type(value).__name__))
