@@ -117,12 +117,12 @@ def unsqueeze_cases(store):
 # (input_size, hidden_size, batch, nonlinearity, h given): sizes 1 to 5; the last two
 # share their sizes, so a test can set new weights between two calls of one unit
 RNN_UNITS = [
-    (1, 1, 1, "tanh", True), (2, 5, 3, "tanh", True), (5, 2, 4, "relu", True),
+    (2, 5, 3, "tanh", True), (1, 1, 1, "tanh", True), (5, 2, 4, "relu", True),
     (3, 3, 6, "tanh", False), (4, 1, 2, "relu", False), (1, 4, 5, "relu", True),
     (5, 5, 2, "tanh", True), (3, 4, 3, "tanh", True), (3, 4, 3, "tanh", True),
 ]
 GRU_UNITS = [
-    (1, 1, 1, None, True), (2, 5, 3, None, True), (5, 2, 4, None, True),
+    (2, 5, 3, None, True), (1, 1, 1, None, True), (5, 2, 4, None, True),
     (3, 3, 6, None, False), (4, 1, 2, None, True), (1, 4, 5, None, True),
     (5, 5, 2, None, True), (3, 4, 3, None, True), (3, 4, 3, None, True),
 ]

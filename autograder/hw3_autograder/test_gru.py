@@ -83,7 +83,9 @@ def test_gru_unit_forward_reads_the_parameters_on_every_call():
     assert_value(out, second["out"], "{}: h' after new weights were set with "
                  "unit.weight_ir.data = ... (and the others)".format(name),
                  alternatives=[("the first call's weights were used: forward must read the "
-                                "parameters each time it runs", stale)])
+                                "parameters each time it runs", stale)]
+                 + [(description, gru_step(_params(second), second["x"], second["h"], mistake))
+                    for mistake, description in GRU_MISTAKES.items()])
 
 
 # --------------------------------------------------------------------------- #

@@ -16,8 +16,8 @@ and (2, 3).
 import numpy as np
 
 from autograder.helpers import check
-from autograder.hw3_autograder.checks import (assert_grad, assert_indices, assert_value, cases,
-                                              packed_fields)
+from autograder.hw3_autograder.checks import (assert_grad, assert_indices, assert_shape,
+                                              assert_value, cases, packed_fields)
 from autograder.hw3_autograder.grader_ops import call_function, cat, grader_tensor_ops
 from autograder.probes import backprop
 from mytorch.nn.util import PackedSequence, pack_sequence, unpack_sequence
@@ -101,6 +101,7 @@ def test_pack_backward_each_sequence_gets_its_rows():
               "{}: the packed data does not require grad, though the sequences do: build it "
               "from the sequences with cat and slicing (Tensor operations), not with NumPy on "
               ".data, so that gradients flow back".format(what))
+        assert_shape(data, fx["data"].shape, what + ": data")
         backprop(data, fx["R"])
         for i, seq in enumerate(seqs):
             assert_grad(seq, fx["grad.seq{}".format(i)],
@@ -136,8 +137,8 @@ def test_unpack_forward_sequences_in_input_order():
         order = list(fx["sorted_indices"])
         for i, seq in enumerate(seqs):
             expected = fx["seq{}".format(i)]
-            wrong = [("this is sequence {}, the {}-th longest: unpack_sequence returns the "
-                      "sequences in their input order, not sorted".format(order[i], i + 1),
+            wrong = [("this is sequence {} (number {} in sorted order): unpack_sequence "
+                      "returns the sequences in their input order, not sorted".format(order[i], i),
                       fx["seq{}".format(order[i])])] if order[i] != i else []
             assert_value(seq, expected, "{}: sequence {}".format(what, i), alternatives=wrong)
 
@@ -146,6 +147,12 @@ def test_unpack_backward_each_row_gets_its_gradient():
     """From sum over sequences of sum(seq_i * R_i): each row of data gets its element's."""
     for _, fx in cases("packing", "pack"):
         data, seqs, what = _unpack(fx, requires_grad=True)
+        for i, seq in enumerate(seqs):
+            assert_shape(seq, fx["seq{}".format(i)].shape, "{}: sequence {}".format(what, i))
+            check(getattr(seq, "requires_grad", False),
+                  "{}: sequence {} does not require grad, though the packed data does: build "
+                  "each sequence from data with slicing (Tensor operations), not with NumPy on "
+                  ".data, so that gradients flow back".format(what, i))
         upstream = np.concatenate([fx["unpack.R{}".format(i)] for i in range(len(seqs))])
         with grader_tensor_ops():
             joined = cat(list(seqs), 0)

@@ -15,8 +15,8 @@ hold it in sorted order, as MyTorch's h_last is.
 import numpy as np
 
 from autograder.helpers import check
-from autograder.hw3_autograder.checks import (assert_grad, assert_indices, assert_value, cases,
-                                              packed_fields)
+from autograder.hw3_autograder.checks import (assert_grad, assert_indices, assert_shape,
+                                              assert_value, cases, packed_fields)
 from autograder.hw3_autograder.grader_ops import GraderRNNUnit, cat, grader_tensor_ops
 from autograder.hw3_autograder.recurrences import rnn_backward, rnn_step, run
 from autograder.probes import backprop, call_layer
@@ -126,6 +126,8 @@ def test_time_iterator_backward_through_time():
     for _, fx in cases("time_iterator", "layer"):
         unit, data, hidden, output, h_last, what = run_case(fx, requires_grad=True)
         rows, _, _ = packed_fields(output, what + ": output")
+        assert_shape(rows, fx["output"].shape, what + ": output.data")
+        assert_shape(h_last, fx["h_last"].shape, what + ": h_last")
         with grader_tensor_ops():
             both = cat([rows, h_last], 0)
         backprop(both, np.concatenate([fx["R.output"], fx["R.h_last"]]))
