@@ -17,10 +17,16 @@ import sys
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import mytorch.nn.rnn
+import mytorch.nn.util
+import mytorch.tensor
 from autograder import specs
+from autograder.hw3_autograder import grader_ops
 from autograder.make_handout import stubbed_parts, write_handout
+from mytorch.tensor import Tensor
 from grader_harness import Edit, Mistake, grade_copies, stub_keys
 from test_grader_catalogue import (APPLY_SETS_FLAGS, ENGINE, HANDOUT_STYLE_APPLY,
                                    PARENT_TENSOR_ENGINE, PARENT_TENSORS, ops_flag_outputs)
@@ -467,3 +473,26 @@ def test_create_tarball_3_packs_the_py_files_of_mytorch_and_hw3(tmp_path):
                       + [p.relative_to(project).as_posix() for p in (project / "hw3").glob("*.py")])
     assert names == expected and "hw3/mnist_gru.py" in names
     assert "hw3/notes.txt" in result.stdout.split("Left out")[1]
+
+
+# --------------------------------------------------------------------------- #
+# The grader's own operations
+# --------------------------------------------------------------------------- #
+def test_the_grader_swaps_its_own_operations_in_and_restores_the_students():
+    before = {(owner, name): vars(owner)[name] for owner, name in (
+        (Tensor, "__getitem__"), (Tensor, "unsqueeze"), (mytorch.tensor, "cat"),
+        (mytorch.nn.util, "cat"), (mytorch.nn.rnn, "cat"),
+        (mytorch.nn.util, "pack_sequence"), (mytorch.nn.util, "unpack_sequence"))}
+    x = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    with grader_ops.grader_tensor_ops(packing=True):
+        assert mytorch.nn.util.cat is grader_ops.cat and mytorch.nn.rnn.cat is grader_ops.cat
+        assert mytorch.nn.util.pack_sequence is grader_ops.pack_sequence
+        y = x[1:, ::-2]
+        assert type(y.grad_fn).__name__ == "BackwardFunction" and \
+            y.grad_fn.function_name == "Take"
+        z = mytorch.tensor.cat([y, x[:1, [0, 0]]], dim=0).unsqueeze(-1)
+        assert z.shape == (3, 2, 1)
+    for (owner, name), value in before.items():
+        assert vars(owner)[name] is value, name
+    z.backward()
+    assert x.grad.data.tolist() == [[2, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 1]]

@@ -52,6 +52,7 @@ def _backward(out, rng, rec):
 
 
 def cat_cases(store):
+    """torch.cat of the CATS layouts, forward and backward."""
     rng = np.random.default_rng(301)
     for index, (shapes, dim) in enumerate(CATS):
         rec = Recorder(store, "cat{}".format(index))
@@ -87,6 +88,7 @@ def torch_index(x, key):
 
 
 def slice_cases(store):
+    """PyTorch's x[key] for every key of keys.SLICES, forward and backward."""
     rng = np.random.default_rng(302)
     for index, (shape, key, _) in enumerate(SLICES):
         rec = Recorder(store, "slice{}".format(index))
@@ -98,6 +100,7 @@ def slice_cases(store):
 
 
 def unsqueeze_cases(store):
+    """x.unsqueeze(dim) for every valid dim of 0- to 3-dimensional x."""
     rng = np.random.default_rng(303)
     index = 0
     for shape in UNSQUEEZE_SHAPES:
@@ -170,6 +173,7 @@ def _split_grads(module, gru, suffix=""):
 
 
 def unit_cases(store, prefix, seed, table, gru):
+    """One step of RNNCell or GRUCell per entry of ``table``, forward and backward."""
     rng = np.random.default_rng(seed)
     for index, (inputs, hidden, batch, nonlinearity, with_h) in enumerate(table):
         rec = Recorder(store, "{}{}".format(prefix, index))
@@ -218,6 +222,7 @@ PACKS = [
 
 
 def packing_cases(store):
+    """pack_sequence of every PACKS batch, and unpack_sequence back, forward and backward."""
     rng = np.random.default_rng(331)
     for index, (lengths, step) in enumerate(PACKS):
         rec = Recorder(store, "pack{}".format(index))
@@ -269,6 +274,8 @@ GRUS = [
 
 
 def layer_cases(store, seed, table, gru):
+    """nn.RNN or nn.GRU over every batch of ``table``, forward and backward; the
+    hidden state and h_last in sorted order, as MyTorch keeps them."""
     rng = np.random.default_rng(seed)
     for index, (lengths, inputs, hidden, nonlinearity, with_hidden) in enumerate(table):
         rec = Recorder(store, "layer{}".format(index))

@@ -8,6 +8,7 @@ import numpy as np
 
 
 def sigmoid(a):
+    """1 / (1 + exp(-a)), without overflow."""
     return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
