@@ -4,6 +4,7 @@
 #
 #   ./create_tarball.sh        homework 1: mytorch/**/*.py, hw1/*.py, hw1/validation_accuracy.png
 #   ./create_tarball.sh 2      homework 2: mytorch/**/*.py, hw2/*.py
+#   ./create_tarball.sh 3      homework 3: mytorch/**/*.py, hw3/*.py
 #
 # What a homework packs is its specs' `handin` (autograder/*/spec.py); this script asks
 # Python (autograder/specs.py) for the list, packs exactly those files, names anything

@@ -5,6 +5,7 @@
 #                     ./grade.sh 1 practice: the practice checks alone)
 #   ./grade.sh 1b     the HW1 bonus (Adam, Dropout, BatchNorm)
 #   ./grade.sh m      Problem 3 (MNIST): train hw1/mnist.py and plot it
+#   ./grade.sh 3      HW3 Part 1 (./grade.sh 3 1.4: one part's questions)
 #   ./grade.sh --help every command, from the homework specs (autograder/*/spec.py)
 #
 # The commands are the specs': this script only finds Python and asks autograder/cli.py.

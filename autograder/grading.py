@@ -7,7 +7,8 @@
    a crash, an exit, a hang or a flood of prints costs that problem only; the child
    reports each test as it finishes, and which student functions the test ran;
 2. decides what counts: a whole-model test marked ``@builds_on("2.1")`` counts only
-   when 2.1 passes, otherwise it is "not graded" and costs nothing;
+   when 2.1 passes, otherwise it is "not graded" and costs nothing (but a problem
+   whose tests are all "not graded" scores nothing: it has shown nothing);
 3. explains: every failure with its message, "not implemented yet: <function>" for a
    stub, "2.4 fails inside your Mul: see 1.1.2" when a failing test ran a failing
    problem's code, "... uses X, which fails: fix it first" along the dependency table;
@@ -131,7 +132,9 @@ def resolve(spec, results, earlier=()):
                               .format(result.problem.number, _labels(spec, blockers),
                                       "fails" if len(blockers) == 1 else "fail",
                                       _and(blockers))]
-        result.passed = bool(result.tests) and not result.problem_lines and not result.failures
+        # a problem whose every test builds on a failing one has shown nothing: no points
+        result.passed = bool(result.tests) and not result.problem_lines \
+            and not result.failures and len(result.not_graded) < len(result.tests)
         passed[(spec.command, result.problem.number)] = result.passed
     results_by_key.update({(spec.command, r.problem.number): r for r in results})
     blame = {r.problem.number: _evidence(spec, r, passed, results_by_key)

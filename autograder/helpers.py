@@ -305,10 +305,17 @@ def relative_frame(text):
 
 def short_traceback(error, limit=4):
     """The last ``limit`` frames of ``error``'s traceback outside the autograder's machinery,
-    as "path:line in function" lines (paths relative to the project), each with its source line."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(f.filename) not in _MACHINERY
-              and not f.filename.startswith("<frozen")]
+    as "path:line in function" lines (paths relative to the project), each with its source line.
+
+    A grader's own check helpers hide their frames as pytest lets them, with
+    ``__tracebackhide__ = True`` in the function or its module: the line shown is then the
+    test's that called them."""
+    kept = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
+            if os.path.abspath(frame.f_code.co_filename) not in _MACHINERY
+            and not frame.f_code.co_filename.startswith("<frozen")
+            and not frame.f_locals.get("__tracebackhide__", frame.f_globals.get(
+                "__tracebackhide__"))]
+    frames = traceback.StackSummary.extract(iter(kept))
     lines = []
     for frame in frames[-limit:]:
         lines.append("{}:{} in {}".format(relative(frame.filename), frame.lineno, frame.name))

@@ -101,6 +101,8 @@ def summary(spec, results, stream, full=True):
     print("\n{:<{w}}  {:>6}  {}".format("Problem", "Score", "Result", w=width), file=stream)
     for r in results:
         verdict = "PASS" if r.passed else "FAIL"
+        if not r.passed and r.tests and len(r.not_graded) == len(r.tests):
+            verdict += " (not graded: it builds on a problem that fails, see above)"
         if r.passed and r.not_graded:
             verdict += " (a model test not graded: see NOTE above)"
         print("{:<{w}}  {:>6}  {}".format(r.problem.key, "{}/{}".format(r.score, r.problem.points),
