@@ -123,8 +123,10 @@ def call_backward(function, ctx, grad):
 
 
 def call_function(function, *args):
-    """``function(*args)`` for a plain function (not an op: ``get_conv1d_output_size``),
-    called directly by a test that checks what it returns."""
+    """``function(*args)`` for a plain function or method (not an op:
+    ``get_conv1d_output_size``, ``pack_sequence``), called directly by a test that checks
+    what it returns."""
+    __tracebackhide__ = True          # a traceback goes from the test to the function
     CHECKED.add(getattr(function, "__qualname__", function.__name__))
     return function(*args)
 

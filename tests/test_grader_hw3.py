@@ -439,7 +439,7 @@ def test_each_part_names_a_section_the_sheet_anchors():
     sheet = (ROOT / SPEC.sheet).read_text()
     for part in SPEC.parts:
         assert '<a id="{}"></a>'.format(part.section) in sheet, part
-        assert "(docs/hw3p1.md, section {})".format(part.section) in SPEC.stub_message(part)
+        assert "(see docs/hw3p1.md#{})".format(part.section) in SPEC.stub_message(part)
 
 
 def test_the_spec_is_the_courses_table():

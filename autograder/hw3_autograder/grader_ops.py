@@ -32,18 +32,10 @@ import numpy as np
 
 from autograder import probes
 from autograder.helpers import check
-from autograder.probes import constant, flagged
+from autograder.probes import call_function, constant, flagged  # noqa: F401 (for the tests)
 from mytorch.autograd_engine import Function
 from mytorch.nn.module import Module
 from mytorch.tensor import Tensor
-
-
-def call_function(function, *args):
-    """``function(*args)`` for a plain function or method (``pack_sequence``,
-    ``Tensor.unsqueeze``), called directly by a test that checks what it returns."""
-    __tracebackhide__ = True          # a traceback goes from the test to the function
-    probes.CHECKED.add(function.__qualname__)
-    return function(*args)
 
 
 # --------------------------------------------------------------------------- #
