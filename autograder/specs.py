@@ -100,8 +100,8 @@ class Homework:
     (``hw2`` for ``from hw2 import CNN``); ``guide`` is the paragraph of the practice-mode
     starter's README that says how to go about the homework (markdown); ``bare_numbers``
     lets messages name its problems by number alone ("Problem 2.4", the handout's own
-    numbering) where other specs' say "Problem 1.1 of ./grade.sh 3".  ``folder`` and ``package`` are filled in when
-    the spec is loaded from its folder.
+    numbering) where other specs' say "Problem 1.1 of ./grade.sh 3".  ``folder`` and
+    ``package`` are filled in when the spec is loaded from its folder.
     """
 
     def __init__(self, command, title, homework, problems, depends_on=None, parts=(),
