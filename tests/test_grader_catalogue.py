@@ -8,6 +8,8 @@ mistake's own problem and the problems that depend on it), which practice
 checks it fails, and that the report points at the fix.  Correct code written
 in other ways a student might write it scores 100.
 """
+from pathlib import Path
+
 import pytest
 
 from autograder import specs
@@ -20,6 +22,7 @@ SGD = "mytorch/optim/sgd.py"
 BATCHNORM = "mytorch/nn/batchnorm.py"
 ALL_2X = {"2.1", "2.2", "2.3", "2.4", "2.5", "2.6"}
 SPEC = specs.get("1")
+ROOT = Path(__file__).resolve().parents[1]
 
 SUB_BACKWARD = '''        return _grads(unbroadcast(g, a_shape) if ctx.needs_input_grad[0] else None,
                       unbroadcast(-g, b_shape) if ctx.needs_input_grad[1] else None)'''
@@ -696,3 +699,14 @@ def test_the_course_starters_todo_stubs_read_as_not_implemented(graded):
     assert "not implemented yet: Sub.backward (Problem 1.1.1)" in result.report
     assert "not implemented yet: SGD.step (Problem 2.3)" in result.report
     assert "Exception: TODO!" not in result.report
+
+
+def test_the_readme_counts_what_the_catalogues_hold():
+    import test_grader_bonus
+    import test_grader_hw3
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "applies {} typical mistakes".format(len(MISTAKES)) in readme
+    assert "grades {} other correct ways".format(len(ALTERNATIVES)) in readme
+    assert "({} for `./grade.sh 1`, {} for `./grade.sh 1b`,".format(
+        len(MISTAKES), len(test_grader_bonus.MISTAKES)) in readme
+    assert "{} for `./grade.sh 3`".format(len(test_grader_hw3.MISTAKES)) in readme
