@@ -143,7 +143,7 @@ def check_destination(destination):
     target = destination.resolve()
     if target == ROOT or ROOT in target.parents:
         raise ValueError("{} is inside this project ({}): the starter would copy itself into "
-                         "itself; choose a folder outside it, such as ../hw1p1".format(
+                         "itself; choose a folder outside it, such as ../starter".format(
                              destination, ROOT))
     if target.exists() and not target.is_dir():
         raise ValueError("{} is a file: choose a new folder".format(destination))
