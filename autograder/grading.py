@@ -139,12 +139,12 @@ def resolve(spec, results, earlier=()):
     results_by_key.update({(spec.command, r.problem.number): r for r in results})
     blame = {r.problem.number: _evidence(spec, r, passed, results_by_key)
              for r in results if not r.passed}
-    for number, found in blame.items():         # two problems blaming each other: neither
-        for command, part in list(found):       # is evidence, so name neither
-            if command == spec.command and any(
-                    (spec.command, spec.problem(number).part) in blame.get(other, {})
-                    for other in _failing_problems(command, part, passed)):
-                del found[(command, part)]
+    mutual = [(number, key) for number, found in blame.items() for key in found
+              if key[0] == spec.command and any(   # two problems blaming each other: neither
+                  (spec.command, spec.problem(number).part) in blame.get(other, {})   # is
+                  for other in _failing_problems(key[0], key[1], passed))]         # evidence
+    for number, key in mutual:
+        del blame[number][key]
     for result in results:
         if not result.passed:
             result.notes = _notes(spec, result, passed, blame[result.problem.number])

@@ -441,3 +441,27 @@ def test_an_endless_loop_in_the_engine_costs_one_time_limit_not_one_per_problem(
     assert "not graded: it uses the code of 1.2, which ran out of time" in block
     assert result.report.count("timed out after") == 1
     assert seconds < 30                        # one limit (and the grace), not seven (49 s)
+
+
+def _failing_result(number, culprit):
+    result = grading.ProblemResult(SPEC.problem(number))
+    test = grading.TestResult("test_x")
+    test.status, test.lines, test.culprit = "error", ["ValueError: boom"], culprit
+    result.tests = [test]
+    return result
+
+
+def test_two_problems_that_raise_inside_each_other_blame_neither():
+    """2.1 raised inside 2.4's code and 2.4 inside 2.1's: no evidence either way, so no
+    "fails inside" note names the other (whichever comes first)."""
+    for order in ((0, 1), (1, 0)):
+        pair = [_failing_result("2.1", ("1", "2.4", "BatchNorm.forward")),
+                _failing_result("2.4", ("1", "2.1", "Linear.forward"))]
+        results = [pair[i] for i in order]
+        grading.resolve(SPEC, results)
+        for result in results:
+            assert not any("fails inside" in note for note in result.notes), result.notes
+    lone = _failing_result("2.4", ("1", "2.1", "Linear.forward"))
+    other = _failing_result("2.1", None)
+    grading.resolve(SPEC, [other, lone])
+    assert "2.4 fails inside your Linear.forward: see 2.1" in lone.notes
