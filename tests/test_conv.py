@@ -31,7 +31,7 @@ RTOL, ATOL = 1e-10, 1e-10
 # --------------------------------------------------------------------------- #
 def conv_loops(x, w, b, s):
     """out[n, o, *p] = b[o] + sum over c, *k of w[o, c, *k] * x[n, c, *(p * s + k)]."""
-    dims, k = x.ndim - 2, w.shape[-1]
+    k = w.shape[-1]
     out_sizes = [(n - k) // s + 1 for n in x.shape[2:]]
     out = np.zeros((x.shape[0], w.shape[0], *out_sizes))
     for n, o in itertools.product(range(x.shape[0]), range(w.shape[0])):
@@ -43,7 +43,7 @@ def conv_loops(x, w, b, s):
 
 def conv_grads_loops(x, w, s, g):
     """(dx, dw, db) of sum(g * conv(x, w, b, s)), accumulated window by window."""
-    dims, k = x.ndim - 2, w.shape[-1]
+    k = w.shape[-1]
     dx, dw = np.zeros(x.shape), np.zeros(w.shape)
     for n, o in itertools.product(range(x.shape[0]), range(w.shape[0])):
         for p in itertools.product(*[range(m) for m in g.shape[2:]]):

@@ -10,6 +10,7 @@ fields (``packed_fields``).
 import numpy as np
 
 from autograder.helpers import CheckFailure, assert_close, check, fixtures_beside, to_array
+from autograder.probes import backprop
 from mytorch.tensor import Tensor
 
 # A failure's "at" line is the test's that called a check here (helpers.short_traceback).
@@ -108,3 +109,20 @@ def assert_shape(value, shape, name):
           "{}: a Tensor of shape {} expected, got {}".format(
               name, tuple(shape), "shape {}".format(tuple(got)) if isinstance(value, Tensor)
               else "a " + type(value).__name__))
+
+
+def check_unit_gradients(filename, unit_of, call, inputs, parameters):
+    """For each unit case of ``filename``: the gradients of x, h and every parameter of a
+    recurrent unit (``unit_of(fx)`` -> (unit, its name); ``call(unit, fx, requires_grad)`` ->
+    (x, h, h'); ``inputs(fx)`` describes them), from the probe loss sum(h' * R)."""
+    for _, fx in cases(filename, "unit"):
+        unit, name = unit_of(fx)
+        x, h, out = call(unit, fx, requires_grad=True)
+        backprop(out, fx["R"])
+        where = "{}({}), backward from sum(h' * R)".format(name, inputs(fx))
+        assert_grad(x, fx["grad.x"], where + ": x.grad")
+        if h is not None:
+            assert_grad(h, fx["grad.h"], where + ": h.grad")
+        for parameter in parameters:
+            assert_grad(getattr(unit, parameter), fx["grad." + parameter],
+                        "{}: {}.grad".format(where, parameter), parameter=True)

@@ -22,17 +22,15 @@ forward.
 
 ``GraderRNNUnit`` is the RNN cell the time iterator's tests hand to the student's
 TimeIterator: one grader-owned Function per step, and a message that names the shapes
-when the loop gives it the wrong rows.  ``call_function`` records a plain function the
-test calls directly and checks, as ``probes.call_op`` records an op.
+when the loop gives it the wrong rows.
 """
 import contextlib
 import sys
 
 import numpy as np
 
-from autograder import probes
 from autograder.helpers import check
-from autograder.probes import call_function, constant, flagged  # noqa: F401 (for the tests)
+from autograder.probes import constant, flagged
 from mytorch.autograd_engine import Function
 from mytorch.nn.module import Module
 from mytorch.tensor import Tensor

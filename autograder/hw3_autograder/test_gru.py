@@ -16,10 +16,11 @@ weights split in its order r, z, n.
 import numpy as np
 
 from autograder.helpers import builds_on, check
-from autograder.hw3_autograder.checks import assert_grad, assert_value, cases, fixture
+from autograder.hw3_autograder.checks import (assert_value, cases, check_unit_gradients,
+                                              fixture)
 from autograder.hw3_autograder.grader_ops import grader_tensor_ops
 from autograder.hw3_autograder.recurrences import GRU_MISTAKES, gru_step, run
-from autograder.probes import backprop, call_layer
+from autograder.probes import call_layer
 from mytorch.nn.gru import GRU, GRUUnit
 from mytorch.nn.util import PackedSequence
 from mytorch.tensor import Tensor
@@ -93,17 +94,7 @@ def test_gru_unit_forward_reads_the_parameters_on_every_call():
 # --------------------------------------------------------------------------- #
 def test_gru_unit_backward_gradients():
     """The gradients of x, h and the twelve parameters, from sum(h' * R)."""
-    for _, fx in cases("gru", "unit"):
-        unit, name = _unit(fx)
-        x, h, out = _call(unit, fx, requires_grad=True)
-        backprop(out, fx["R"])
-        where = "{}({}), backward from sum(h' * R)".format(name, _inputs(fx))
-        assert_grad(x, fx["grad.x"], where + ": x.grad")
-        if h is not None:
-            assert_grad(h, fx["grad.h"], where + ": h.grad")
-        for parameter in PARAMETERS:
-            assert_grad(getattr(unit, parameter), fx["grad." + parameter],
-                        "{}: {}.grad".format(where, parameter), parameter=True)
+    check_unit_gradients("gru", _unit, _call, _inputs, PARAMETERS)
 
 
 # --------------------------------------------------------------------------- #

@@ -18,8 +18,8 @@ import numpy as np
 from autograder.helpers import check
 from autograder.hw3_autograder.checks import (assert_grad, assert_indices, assert_shape,
                                               assert_value, cases, packed_fields)
-from autograder.hw3_autograder.grader_ops import call_function, cat, grader_tensor_ops
-from autograder.probes import backprop
+from autograder.hw3_autograder.grader_ops import cat, grader_tensor_ops
+from autograder.probes import backprop, call_function
 from mytorch.nn.util import PackedSequence, pack_sequence, unpack_sequence
 from mytorch.tensor import Tensor
 

@@ -13,10 +13,11 @@ values: torch.nn.RNNCell in float64 (fixtures/rnn_unit.npz).
 """
 import numpy as np
 
-from autograder.hw3_autograder.checks import assert_grad, assert_value, cases, fixture
+from autograder.hw3_autograder.checks import (assert_value, cases, check_unit_gradients,
+                                              fixture)
 from autograder.hw3_autograder.grader_ops import grader_tensor_ops
 from autograder.hw3_autograder.recurrences import rnn_step
-from autograder.probes import backprop, call_layer
+from autograder.probes import call_layer
 from mytorch.nn.rnn import RNNUnit
 from mytorch.tensor import Tensor
 
@@ -105,14 +106,4 @@ def test_rnn_unit_forward_reads_the_parameters_on_every_call():
 # --------------------------------------------------------------------------- #
 def test_rnn_unit_backward_gradients():
     """The gradients of x, h and the four parameters, from sum(h' * R)."""
-    for _, fx in cases("rnn_unit", "unit"):
-        unit, name = _unit(fx)
-        x, h, out = _call(unit, fx, requires_grad=True)
-        backprop(out, fx["R"])
-        where = "{}({}), backward from sum(h' * R)".format(name, _inputs(fx))
-        assert_grad(x, fx["grad.x"], where + ": x.grad")
-        if h is not None:
-            assert_grad(h, fx["grad.h"], where + ": h.grad")
-        for parameter in PARAMETERS:
-            assert_grad(getattr(unit, parameter), fx["grad." + parameter],
-                        "{}: {}.grad".format(where, parameter), parameter=True)
+    check_unit_gradients("rnn_unit", _unit, _call, _inputs, PARAMETERS)

@@ -18,9 +18,8 @@ import mytorch.nn.functional as F
 from autograder.child import is_todo_stub
 from autograder.helpers import CheckFailure, assert_close, check
 from autograder.hw3_autograder.checks import assert_value, cases, fixture
-from autograder.hw3_autograder.grader_ops import call_function
 from autograder.hw3_autograder.keys import SLICES, describe
-from autograder.probes import backprop, call_op, gradient, grader_apply
+from autograder.probes import backprop, call_function, call_op, gradient, grader_apply
 from mytorch import tensor
 from mytorch.tensor import Tensor
 

@@ -970,7 +970,7 @@ def _check_gru_shapes(x, h, input_weights, hidden_weights, biases):
     if x.data.ndim != 2 or h.data.ndim != 2 or h.shape[0] != x.shape[0]:
         raise ValueError("GRUCell: expected x (B, input_size) and h (B, hidden_size) with the "
                          "same B, got x {} and h {}".format(x.shape, h.shape))
-    (batch, inputs), hidden = x.shape, h.shape[1]
+    inputs, hidden = x.shape[1], h.shape[1]
     expected = [(hidden, inputs)] * 3 + [(hidden, hidden)] * 3 + [(hidden,)] * 6
     if [t.shape for t in (*input_weights, *hidden_weights, *biases)] == expected:
         return
